@@ -1,0 +1,36 @@
+"""The one exception type a user may see.
+
+Every error a person can act on is a :class:`ReviewflowError`; the CLI prints its message as one
+line on stderr and exits non-zero. Anything else is a bug and is reported as such.
+"""
+
+from __future__ import annotations
+
+
+class ReviewflowError(Exception):
+    """An error with a message a reviewer can act on (name the file and the place)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(ReviewflowError):
+    """Bad input: a file, a column, a value. The message names the file and the place."""
+
+
+class WorkspaceError(ReviewflowError):
+    """No workspace, or an unreadable review.toml."""
+
+
+class DatabaseError(ReviewflowError):
+    """The database cannot be opened, is locked, or is of an unknown kind."""
+
+
+class NetworkError(ReviewflowError):
+    """A remote service failed after every retry."""
