@@ -1,0 +1,1 @@
+"""Acquisition: the PubMed search client, file readers, and storing what they find."""

@@ -1,0 +1,127 @@
+"""Where each record stands in the review: the single definition that status, screening queues,
+reconciliation and PRISMA all use.
+
+- The records to screen at title/abstract are the records that are not an (active) duplicate of
+  another record and were not removed before screening.
+- A record's outcome at a stage is its resolution if it has one; otherwise, once the required
+  number of reviewers have decided, their common decision if they all agree on include or
+  exclude; otherwise a conflict ("maybe" always needs reconciliation). Before that it is pending.
+- The full-text stage takes the records whose title/abstract outcome is include. A report
+  marked "not retrieved" is not assessed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, col, select
+
+from reviewflow.store.models import (
+    Decision,
+    DuplicateLink,
+    FulltextRetrieval,
+    PrescreenRemoval,
+    Record,
+    Resolution,
+)
+
+TITLE_ABSTRACT = "title-abstract"
+FULL_TEXT = "full-text"
+PENDING, CONFLICT, INCLUDE, EXCLUDE, NOT_RETRIEVED = (
+    "pending", "conflict", "include", "exclude", "not-retrieved",
+)  # fmt: skip
+
+
+def duplicate_ids(session: Session) -> set[int]:
+    """Records that are an active duplicate of a kept record."""
+    rows = session.execute(select(DuplicateLink.record_id).where(DuplicateLink.undone_at.is_(None)))  # type: ignore[union-attr]
+    return set(rows.scalars())
+
+
+def removed_before_screening(session: Session) -> set[int]:
+    return set(session.execute(select(PrescreenRemoval.record_id)).scalars())
+
+
+def title_abstract_ids(session: Session) -> list[int]:
+    """The records to screen at title/abstract, in record order."""
+    drop = duplicate_ids(session) | removed_before_screening(session)
+    ids = session.execute(select(Record.id).order_by(col(Record.id))).scalars()
+    return [i for i in ids if i not in drop]
+
+
+@dataclass
+class StageState:
+    """Every record of a stage with its outcome, and the reasons behind exclusions."""
+
+    stage: str
+    outcome: dict[int, str] = field(default_factory=dict)
+    decided_by: dict[int, int] = field(default_factory=dict)  # record → how many reviewers
+    resolved: set[int] = field(default_factory=set)
+    exclusion_reason: dict[int, str] = field(default_factory=dict)
+
+    def ids(self, outcome: str) -> list[int]:
+        return [r for r, o in self.outcome.items() if o == outcome]
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for o in self.outcome.values() if o == outcome)
+
+
+def stage_state(session: Session, stage: str, required: int, record_ids: list[int]) -> StageState:
+    wanted = set(record_ids)
+    state = StageState(stage)
+    decisions: dict[int, list[Decision]] = defaultdict(list)
+    for d in session.execute(select(Decision).where(Decision.stage == stage)).scalars():
+        if d.record_id in wanted:
+            decisions[d.record_id].append(d)
+    resolutions = {
+        r.record_id: r
+        for r in session.execute(select(Resolution).where(Resolution.stage == stage)).scalars()
+        if r.record_id in wanted
+    }
+    for rid in record_ids:
+        ds = decisions.get(rid, [])
+        state.decided_by[rid] = len(ds)
+        if rid in resolutions:
+            res = resolutions[rid]
+            state.outcome[rid] = res.decision
+            state.resolved.add(rid)
+            if res.decision == EXCLUDE and res.reason:
+                state.exclusion_reason[rid] = res.reason
+        elif len(ds) < required:
+            state.outcome[rid] = PENDING
+        elif len({d.decision for d in ds}) == 1 and ds[0].decision in (INCLUDE, EXCLUDE):
+            state.outcome[rid] = ds[0].decision
+            reasons = {d.reason for d in ds if d.reason}
+            if ds[0].decision == EXCLUDE and len(reasons) == 1:
+                state.exclusion_reason[rid] = reasons.pop()
+            elif ds[0].decision == EXCLUDE and reasons:
+                # both excluded for different reasons: that needs reconciling for PRISMA
+                state.outcome[rid] = CONFLICT
+        else:
+            state.outcome[rid] = CONFLICT
+    return state
+
+
+def not_retrieved_ids(session: Session) -> set[int]:
+    rows = session.execute(
+        select(FulltextRetrieval.record_id).where(FulltextRetrieval.status == "not_retrieved")
+    )
+    return set(rows.scalars())
+
+
+@dataclass
+class ReviewFlow:
+    title_abstract: StageState
+    full_text: StageState
+    sought: list[int]  # reports sought for retrieval (title/abstract includes)
+    not_retrieved: list[int]
+
+
+def review_flow(session: Session, required: int) -> ReviewFlow:
+    ta = stage_state(session, TITLE_ABSTRACT, required, title_abstract_ids(session))
+    sought = ta.ids(INCLUDE)
+    missing = not_retrieved_ids(session)
+    assessed = [r for r in sought if r not in missing]
+    ft = stage_state(session, FULL_TEXT, required, assessed)
+    return ReviewFlow(ta, ft, sought, [r for r in sought if r in missing])

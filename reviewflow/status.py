@@ -1,0 +1,84 @@
+"""Counts per stage, for ``reviewflow status``: a plain dict, stable keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from reviewflow.screening import flow
+from reviewflow.store import Store
+from reviewflow.store.models import (
+    ConsensusValue,
+    DuplicateCandidate,
+    Record,
+    RecordSource,
+    SearchRun,
+    StudyReport,
+)
+from reviewflow.workspace import ReviewConfig
+
+
+def _stage_counts(state: flow.StageState) -> dict[str, int]:
+    return {
+        "records": len(state.outcome),
+        "pending": state.count(flow.PENDING),
+        "conflicts": state.count(flow.CONFLICT),
+        "resolved": len(state.resolved),
+        "included": state.count(flow.INCLUDE),
+        "excluded": state.count(flow.EXCLUDE),
+    }
+
+
+def review_status(store: Store, config: ReviewConfig) -> dict[str, Any]:
+    with store.read() as s:
+        sources = s.execute(
+            select(SearchRun.source, func.count(func.distinct(RecordSource.record_id)))
+            .join(RecordSource, col(RecordSource.run_id) == col(SearchRun.id))
+            .group_by(SearchRun.source)
+            .order_by(SearchRun.source)
+        ).all()
+        records = s.scalar(select(func.count()).select_from(Record)) or 0
+        runs = s.scalar(select(func.count()).select_from(SearchRun)) or 0
+        maybe_pairs = (
+            s.scalar(
+                select(func.count())
+                .select_from(DuplicateCandidate)
+                .where(DuplicateCandidate.status == "maybe")
+            )
+            or 0
+        )
+        f = flow.review_flow(s, config.reviewers_per_record)
+        included_reports = set(f.full_text.ids(flow.INCLUDE))
+        study_of = dict(
+            s.execute(select(StudyReport.record_id, StudyReport.study_id)).tuples().all()
+        )
+        studies = {study_of[r] for r in included_reports if r in study_of}
+        with_consensus = set(s.execute(select(ConsensusValue.study_id).distinct()).scalars())
+        duplicates = len(flow.duplicate_ids(s))
+        removed = len(flow.removed_before_screening(s))
+    return {
+        "title": config.title,
+        "database": store.display_url,
+        "identification": {
+            "runs": runs,
+            "records": records,
+            "by_source": {name: n for name, n in sources},
+            "duplicates_removed": duplicates,
+            "duplicate_pairs_to_check": maybe_pairs,
+            "removed_before_screening": removed,
+        },
+        "title_abstract": _stage_counts(f.title_abstract),
+        "full_text": {
+            "sought": len(f.sought),
+            "not_retrieved": len(f.not_retrieved),
+            **_stage_counts(f.full_text),
+        },
+        "included": {
+            "reports": len(included_reports),
+            "reports_without_study": len([r for r in included_reports if r not in study_of]),
+            "studies": len(studies),
+            "studies_with_consensus_extraction": len(studies & with_consensus),
+        },
+    }

@@ -1,0 +1,133 @@
+"""Opening the review's database: SQLite (embedded, default) or PostgreSQL, one code path.
+
+SQLite connections get WAL, ``busy_timeout`` and ``foreign_keys=ON``; write units of work start
+with ``BEGIN IMMEDIATE`` so two processes queue for the write lock instead of failing half-way.
+Use :meth:`Store.write` for a short write transaction and :meth:`Store.read` for reads.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlmodel import Session, create_engine
+
+from reviewflow.errors import DatabaseError
+
+BUSY_TIMEOUT_MS = int(os.environ.get("REVIEWFLOW_BUSY_TIMEOUT_MS", "5000"))
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``sqlite:///path`` and ``postgresql://…``; refuse anything else with a clear line."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(
+            f"cannot read database URL {redact(url)!r}: use sqlite:///PATH or "
+            "postgresql://USER@HOST:PORT/DBNAME"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return url
+    if backend in ("postgresql", "postgres"):
+        return str(parsed.set(drivername="postgresql+psycopg").render_as_string(False))
+    raise DatabaseError(
+        f"unknown database URL {redact(url)!r}: reviewflow supports sqlite:///PATH and "
+        "postgresql://USER@HOST:PORT/DBNAME"
+    )
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _sqlite_begin)
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA synchronous = NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    mode = conn.get_execution_options().get("reviewflow_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Store:
+    """A handle on one review database. Cheap to keep; sessions are per unit of work."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.display_url = redact(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            db_path = make_url(self.url).database
+            if db_path and db_path != ":memory:":
+                parent = Path(db_path).parent
+                if not parent.is_dir():
+                    raise DatabaseError(f"cannot open {db_path}: folder {parent} does not exist")
+            self.engine: Engine = create_engine(
+                self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}
+            )
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        else:
+            self.engine = create_engine(self.url, pool_pre_ping=True)
+
+    # -- units of work ---------------------------------------------------------------------
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; nothing it does is committed."""
+        with self._translate_errors(), Session(self.engine, expire_on_commit=False) as session:
+            yield session
+            session.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A short write transaction: committed on leaving the block, rolled back on error."""
+        with self._translate_errors(), Session(self.engine, expire_on_commit=False) as session:
+            if self.is_sqlite:
+                session.connection(execution_options={"reviewflow_begin": "IMMEDIATE"})
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def _translate_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as exc:
+            raise self._database_error(exc) from None
+
+    def _database_error(self, exc: DBAPIError) -> DatabaseError:
+        message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        if "locked" in message or "busy" in message:
+            return DatabaseError(
+                f"{self.display_url}: the database is locked by another writer "
+                f"(waited {BUSY_TIMEOUT_MS / 1000:g} s); try again when it has finished"
+            )
+        return DatabaseError(f"{self.display_url}: {message}")
+
+    def check_connection(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except OperationalError as exc:
+            raise self._database_error(exc) from None
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,222 @@
+"""A review is a folder: ``review.toml``, ``queries/``, ``forms/`` and ``db/``.
+
+Commands find the workspace from the current folder upward. The database is, in order:
+``--db URL``, ``REVIEWFLOW_DATABASE_URL``, ``[database] url`` in review.toml, or
+``db/reviewflow.sqlite`` inside the workspace.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reviewflow.errors import WorkspaceError
+
+REVIEW_FILE = "review.toml"
+DEFAULT_DB = "db/reviewflow.sqlite"
+ROLES = ("reviewer", "adjudicator")
+
+DEFAULT_EXCLUSION_REASONS = [
+    "Wrong population",
+    "Wrong intervention",
+    "Wrong comparator or no outcome of interest",
+    "Wrong study design",
+    "Fewer patients than the minimum",
+    "Duplicate report of an included study",
+    "Not a primary study (review, editorial, letter)",
+]
+
+
+@dataclass(frozen=True)
+class ReviewerConfig:
+    name: str
+    role: str = "reviewer"
+
+
+@dataclass(frozen=True)
+class ReviewConfig:
+    """What review.toml says, checked."""
+
+    title: str
+    question: str = ""
+    inclusion_criteria: list[str] = field(default_factory=list)
+    exclusion_criteria: list[str] = field(default_factory=list)
+    highlight_include: list[str] = field(default_factory=list)
+    highlight_exclude: list[str] = field(default_factory=list)
+    exclusion_reasons: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUSION_REASONS))
+    reviewers_per_record: int = 2
+    reviewers: list[ReviewerConfig] = field(default_factory=list)
+    email: str = ""
+    database_url: str = ""
+
+    def reviewer(self, name: str) -> ReviewerConfig:
+        for r in self.reviewers:
+            if r.name == name:
+                return r
+        known = ", ".join(r.name for r in self.reviewers) or "none"
+        raise WorkspaceError(
+            f"{REVIEW_FILE}: no reviewer named {name!r} (reviewers: {known}); "
+            "add a [[reviewers]] entry"
+        )
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+    config: ReviewConfig
+
+    @property
+    def queries_dir(self) -> Path:
+        return self.root / "queries"
+
+    @property
+    def forms_dir(self) -> Path:
+        return self.root / "forms"
+
+    @property
+    def db_dir(self) -> Path:
+        return self.root / "db"
+
+    def database_url(self, override: str | None = None) -> str:
+        url = override or os.environ.get("REVIEWFLOW_DATABASE_URL") or self.config.database_url
+        if url:
+            return url
+        return f"sqlite:///{self.root / DEFAULT_DB}"
+
+
+def find_workspace(start: Path | None = None) -> Workspace:
+    """The workspace containing ``start`` (default: the current folder)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / REVIEW_FILE).is_file():
+            return Workspace(folder, load_config(folder / REVIEW_FILE))
+    raise WorkspaceError(
+        f"no review workspace here: no {REVIEW_FILE} in {here} or any folder above it "
+        "(create one with 'reviewflow init DIR')"
+    )
+
+
+def _strings(data: dict[str, Any], key: str, where: str) -> list[str]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise WorkspaceError(f"{where}: '{key}' must be a list of strings")
+    return list(value)
+
+
+def load_config(path: Path) -> ReviewConfig:
+    """Read and check review.toml; every error names the file and the place."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise WorkspaceError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise WorkspaceError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"{path}: invalid TOML: {exc}") from None
+
+    review = data.get("review", {})
+    if not isinstance(review, dict) or not isinstance(review.get("title"), str):
+        raise WorkspaceError(f"{path}: [review] needs a 'title' string")
+    eligibility = data.get("eligibility", {})
+    highlight = data.get("highlight", {})
+    screening = data.get("screening", {})
+    for name, table in (
+        ("eligibility", eligibility),
+        ("highlight", highlight),
+        ("screening", screening),
+    ):
+        if not isinstance(table, dict):
+            raise WorkspaceError(f"{path}: [{name}] must be a table")
+
+    reviewers = []
+    entries = data.get("reviewers", [])
+    if not isinstance(entries, list):
+        raise WorkspaceError(f"{path}: 'reviewers' must be an array of tables ([[reviewers]])")
+    seen: set[str] = set()
+    for i, entry in enumerate(entries, 1):
+        where = f"{path}: [[reviewers]] entry {i}"
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("name"), str)
+            or not entry["name"].strip()
+        ):
+            raise WorkspaceError(f"{where}: needs a 'name'")
+        role = entry.get("role", "reviewer")
+        if role not in ROLES:
+            raise WorkspaceError(f"{where}: role must be 'reviewer' or 'adjudicator', not {role!r}")
+        if entry["name"] in seen:
+            raise WorkspaceError(f"{where}: reviewer {entry['name']!r} is listed twice")
+        seen.add(entry["name"])
+        reviewers.append(ReviewerConfig(entry["name"].strip(), role))
+
+    per_record = screening.get("reviewers_per_record", 2)
+    if not isinstance(per_record, int) or per_record < 1:
+        raise WorkspaceError(f"{path}: [screening] reviewers_per_record must be a whole number ≥ 1")
+    reasons = _strings(screening, "fulltext_exclusion_reasons", f"{path}: [screening]")
+    contact = data.get("contact", {})
+    database = data.get("database", {})
+    return ReviewConfig(
+        title=review["title"],
+        question=str(review.get("question", "")),
+        inclusion_criteria=_strings(eligibility, "include", f"{path}: [eligibility]"),
+        exclusion_criteria=_strings(eligibility, "exclude", f"{path}: [eligibility]"),
+        highlight_include=_strings(highlight, "include", f"{path}: [highlight]"),
+        highlight_exclude=_strings(highlight, "exclude", f"{path}: [highlight]"),
+        exclusion_reasons=reasons or list(DEFAULT_EXCLUSION_REASONS),
+        reviewers_per_record=per_record,
+        reviewers=reviewers,
+        email=str(contact.get("email", "")) if isinstance(contact, dict) else "",
+        database_url=str(database.get("url", "")) if isinstance(database, dict) else "",
+    )
+
+
+def review_toml_template(title: str) -> str:
+    reasons = "\n".join(f'    "{r}",' for r in DEFAULT_EXCLUSION_REASONS)
+    return f"""# reviewflow review settings. Edit freely; every command reads this file.
+
+[review]
+title = {title!r}
+question = ""
+
+[eligibility]
+# shown to reviewers while screening
+include = []
+exclude = []
+
+[highlight]
+# words highlighted in titles and abstracts while screening (green / red)
+include = []
+exclude = []
+
+[screening]
+reviewers_per_record = 2
+# reasons offered when a report is excluded at the full-text stage (they feed PRISMA)
+fulltext_exclusion_reasons = [
+{reasons}
+]
+
+[[reviewers]]
+name = "reviewer1"
+role = "reviewer"
+
+[[reviewers]]
+name = "reviewer2"
+role = "reviewer"
+
+[[reviewers]]
+name = "adjudicator"
+role = "adjudicator"
+
+[contact]
+# sent to NCBI E-utilities with every request, as NCBI asks
+email = ""
+
+[database]
+# leave empty for db/reviewflow.sqlite; or postgresql://USER@HOST:PORT/DBNAME for a shared server
+url = ""
+"""
