@@ -21,7 +21,12 @@ from sqlmodel import Session, create_engine
 
 from reviewflow.errors import DatabaseError
 
-BUSY_TIMEOUT_MS = int(os.environ.get("REVIEWFLOW_BUSY_TIMEOUT_MS", "5000"))
+DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+
+def busy_timeout_ms() -> int:
+    """How long a writer waits for another writer's lock (``REVIEWFLOW_BUSY_TIMEOUT_MS``)."""
+    return int(os.environ.get("REVIEWFLOW_BUSY_TIMEOUT_MS", DEFAULT_BUSY_TIMEOUT_MS))
 
 
 def redact(url: str) -> str:
@@ -49,14 +54,17 @@ def normalise_url(url: str) -> str:
     )
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _sqlite_begin)
-    cur = dbapi_conn.cursor()
-    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    cur.execute("PRAGMA journal_mode = WAL")
-    cur.execute("PRAGMA foreign_keys = ON")
-    cur.execute("PRAGMA synchronous = NORMAL")
-    cur.close()
+def _sqlite_pragmas(timeout_ms: int) -> Any:
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _sqlite_begin)
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    return on_connect
 
 
 def _sqlite_begin(conn: Any) -> None:
@@ -71,6 +79,7 @@ class Store:
         self.url = normalise_url(url)
         self.display_url = redact(url)
         self.is_sqlite = self.url.startswith("sqlite")
+        self.busy_timeout_ms = busy_timeout_ms()
         if self.is_sqlite:
             db_path = make_url(self.url).database
             if db_path and db_path != ":memory:":
@@ -78,20 +87,24 @@ class Store:
                 if not parent.is_dir():
                     raise DatabaseError(f"cannot open {db_path}: folder {parent} does not exist")
             self.engine: Engine = create_engine(
-                self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}
+                self.url, connect_args={"timeout": self.busy_timeout_ms / 1000}
             )
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_pragmas(self.busy_timeout_ms))
             event.listen(self.engine, "begin", _sqlite_begin)
         else:
-            self.engine = create_engine(self.url, pool_pre_ping=True)
+            self.engine = create_engine(
+                self.url,
+                pool_pre_ping=True,
+                connect_args={"options": f"-c lock_timeout={self.busy_timeout_ms}"},
+            )
 
     # -- units of work ---------------------------------------------------------------------
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading; nothing it does is committed."""
+        """A session for reading; nothing it does is committed. Objects read stay usable (detached)
+        after the block."""
         with self._translate_errors(), Session(self.engine, expire_on_commit=False) as session:
             yield session
-            session.rollback()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -118,7 +131,7 @@ class Store:
         if "locked" in message or "busy" in message:
             return DatabaseError(
                 f"{self.display_url}: the database is locked by another writer "
-                f"(waited {BUSY_TIMEOUT_MS / 1000:g} s); try again when it has finished"
+                f"(waited {self.busy_timeout_ms / 1000:g} s); try again when it has finished"
             )
         return DatabaseError(f"{self.display_url}: {message}")
 
