@@ -20,6 +20,8 @@ from reviewflow.errors import ReviewflowError
 # Each module defines click commands and a ``COMMANDS`` list; add yours here.
 COMMAND_MODULES = [
     "reviewflow.cli.workspace",
+    "reviewflow.cli.importing",
+    "reviewflow.cli.export",
 ]
 
 

@@ -1,0 +1,182 @@
+"""``reviewflow import FILE…``: bibliographic files into the review, one transaction per file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from sqlmodel import Session, col, select
+
+from reviewflow.acquire.importer import file_sha256, start_run, store_records
+from reviewflow.acquire.readers import FORMATS, detect_format, read_file
+from reviewflow.cli.common import AppContext, echo_json, pass_app, print_error
+from reviewflow.errors import InputError, ReviewflowError
+from reviewflow.store import Store
+from reviewflow.store.models import SearchRun, utcnow
+
+_PUBMED_FORMATS = ("pubmed-xml", "medline")
+
+
+@dataclass(frozen=True)
+class FileImport:
+    """What importing one file did."""
+
+    file: str
+    format: str
+    source: str
+    records: int
+    added: int
+    run_id: int
+
+
+def parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``("title=Article Title", "year=PY")`` → ``{"title": "Article Title", "year": "PY"}``."""
+    mapping = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise InputError(f"--map {pair!r}: expected FIELD=COLUMN, e.g. --map title=TI")
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+def import_file(
+    store: Store,
+    path: Path,
+    *,
+    source: str | None = None,
+    format: str | None = None,
+    mapping: dict[str, str] | None = None,
+    encoding: str = "utf-8-sig",
+    method: str = "database",
+    again: bool = False,
+) -> FileImport:
+    """Read ``path`` completely, then store all its records in one transaction (or none)."""
+    kind = format or detect_format(path)
+    records = read_file(path, kind, mapping=mapping, encoding=encoding)
+    name = source or ("PubMed" if kind in _PUBMED_FORMATS else path.stem)
+    digest = file_sha256(path)
+    with store.write() as session:
+        if not again:
+            _refuse_reimport(session, path, digest)
+        run_id = start_run(
+            session,
+            kind="import",
+            method=method,
+            source=name,
+            file_name=path.name,
+            file_sha256=digest,
+            count=len(records),
+            status="complete",
+            notes=f"format {kind}",
+        )
+        summary = store_records(session, run_id, records)
+        run = session.get(SearchRun, run_id)
+        assert run is not None
+        run.finished_at = utcnow()
+        session.add(run)
+    return FileImport(str(path), kind, name, len(records), summary.added, run_id)
+
+
+def _refuse_reimport(session: Session, path: Path, digest: str) -> None:
+    earlier = session.exec(
+        select(SearchRun)
+        .where(SearchRun.kind == "import", SearchRun.file_sha256 == digest)
+        .order_by(col(SearchRun.id))
+    ).first()
+    if earlier is not None:
+        when = f"{earlier.started_at:%Y-%m-%d %H:%M}" if earlier.started_at else "earlier"
+        raise InputError(
+            f"{path.name}: already imported (run {earlier.id}, {earlier.file_name}, {when}); "
+            "pass --again to import it a second time"
+        )
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--source",
+    metavar="NAME",
+    help="The database the file came from (Embase, Scopus…). "
+    "Default: PubMed for PubMed XML and MEDLINE files, else the file name.",
+)
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(FORMATS),
+    help="The file format (default: detected from the content and the name).",
+)
+@click.option(
+    "--map",
+    "mappings",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="CSV/TSV: read FIELD (title, abstract, authors, year, journal, doi, pmid, …) "
+    "from COLUMN. Repeatable.",
+)
+@click.option(
+    "--encoding", default="utf-8-sig", show_default=True, help="Text encoding (not for XML)."
+)
+@click.option(
+    "--method",
+    type=click.Choice(["database", "register", "other"]),
+    default="database",
+    show_default=True,
+    help="PRISMA identification column: databases, registers, or other methods.",
+)
+@click.option("--again", is_flag=True, help="Import a file even if it was imported before.")
+@click.option("--json", "as_json", is_flag=True, help="Print what each file did as JSON.")
+@pass_app
+def import_(
+    app: AppContext,
+    files: tuple[Path, ...],
+    source: str | None,
+    format_: str | None,
+    mappings: tuple[str, ...],
+    encoding: str,
+    method: str,
+    again: bool,
+    as_json: bool,
+) -> None:
+    """Import PubMed XML, MEDLINE/.nbib, RIS, CSV or TSV FILES into the review.
+
+    Each file is one transaction: a file with an error imports nothing and is named in a
+    one-line message; the other files still import. Exit status 1 if any file failed.
+    """
+    mapping = parse_mapping(mappings)
+    store = app.store()
+    done: list[FileImport] = []
+    failed: list[dict[str, str]] = []
+    for path in files:
+        try:
+            result = import_file(
+                store,
+                path,
+                source=source,
+                format=format_,
+                mapping=mapping or None,
+                encoding=encoding,
+                method=method,
+                again=again,
+            )
+        except ReviewflowError as exc:
+            print_error(exc.message)
+            failed.append({"file": str(path), "error": exc.message})
+            continue
+        done.append(result)
+        if not as_json:
+            click.echo(
+                f"{path}: {result.records} records ({result.format}), {result.added} added "
+                f"from {result.source} (run {result.run_id})"
+            )
+    if as_json:
+        echo_json({"imported": [vars(d) for d in done], "failed": failed})
+    elif len(files) > 1:
+        total = sum(d.added for d in done)
+        click.echo(f"{len(done)} of {len(files)} files imported, {total} records added")
+    if failed:
+        click.get_current_context().exit(1)
+
+
+COMMANDS = [import_]
