@@ -51,9 +51,7 @@ def review_status(store: Store, config: ReviewConfig) -> dict[str, Any]:
         )
         f = flow.review_flow(s, config.reviewers_per_record)
         included_reports = set(f.full_text.ids(flow.INCLUDE))
-        study_of = dict(
-            s.execute(select(StudyReport.record_id, StudyReport.study_id)).tuples().all()
-        )
+        study_of = dict(s.execute(select(StudyReport.record_id, StudyReport.study_id)).all())
         studies = {study_of[r] for r in included_reports if r in study_of}
         with_consensus = set(s.execute(select(ConsensusValue.study_id).distinct()).scalars())
         duplicates = len(flow.duplicate_ids(s))

@@ -7,6 +7,7 @@ Commands find the workspace from the current folder upward. The database is, in 
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -180,7 +181,7 @@ def review_toml_template(title: str) -> str:
     return f"""# reviewflow review settings. Edit freely; every command reads this file.
 
 [review]
-title = {title!r}
+title = {json.dumps(title, ensure_ascii=False)}
 question = ""
 
 [eligibility]

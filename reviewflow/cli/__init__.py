@@ -20,6 +20,7 @@ from reviewflow.errors import ReviewflowError
 # Each module defines click commands and a ``COMMANDS`` list; add yours here.
 COMMAND_MODULES = [
     "reviewflow.cli.workspace",
+    "reviewflow.cli.search",
     "reviewflow.cli.importing",
     "reviewflow.cli.export",
 ]
@@ -32,6 +33,10 @@ class ReviewflowGroup(click.Group):
         except ReviewflowError as exc:
             print_error(exc.message)
             sys.exit(exc.exit_code)
+        except BrokenPipeError:  # `reviewflow status | head`: the reader left, not an error
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
         except KeyboardInterrupt:
             print_error("interrupted; everything confirmed before this was saved")
             sys.exit(130)

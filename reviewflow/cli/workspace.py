@@ -47,15 +47,24 @@ def init(app: AppContext, directory: Path, title: str) -> None:
     Writes review.toml, queries/, forms/ and db/ with an empty database.
     """
     root = directory.resolve()
-    if (root / REVIEW_FILE).exists():
-        raise WorkspaceError(f"{root / REVIEW_FILE} already exists: {root} is already a workspace")
     if root.exists() and not root.is_dir():
         raise WorkspaceError(f"{root} exists and is not a folder")
+    existing = (root / REVIEW_FILE).exists()
+    if existing:
+        # a review folder cloned without its database: keep review.toml, create the rest
+        ws = Workspace(root, load_config(root / REVIEW_FILE))
+        url = ws.database_url(app.db_url)
+        if not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).exists():
+            raise WorkspaceError(
+                f"{root / REVIEW_FILE} already exists: {root} is already a workspace"
+            )
     for sub in ("queries", "forms", "db"):
         (root / sub).mkdir(parents=True, exist_ok=True)
-    (root / "db" / ".gitignore").write_text(DB_GITIGNORE, encoding="utf-8")
-    (root / REVIEW_FILE).write_text(review_toml_template(title), encoding="utf-8")
-    _copy_example_forms(root / "forms")
+    if not (root / "db" / ".gitignore").exists():
+        (root / "db" / ".gitignore").write_text(DB_GITIGNORE, encoding="utf-8")
+    if not existing:
+        (root / REVIEW_FILE).write_text(review_toml_template(title), encoding="utf-8")
+        _copy_example_forms(root / "forms")
     ws = Workspace(root, load_config(root / REVIEW_FILE))
     store = open_store(ws.database_url(app.db_url), create=True)
     try:
@@ -63,7 +72,7 @@ def init(app: AppContext, directory: Path, title: str) -> None:
         where = store.display_url
     finally:
         store.dispose()
-    click.echo(f"Created review workspace {root}")
+    click.echo(f"{'Opened existing' if existing else 'Created'} review workspace {root}")
     click.echo(f"  settings:  {root / REVIEW_FILE}  (title, criteria, reviewers)")
     click.echo(f"  searches:  {root / 'queries'}/")
     click.echo(f"  forms:     {root / 'forms'}/")
