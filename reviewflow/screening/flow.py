@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from sqlalchemy import ColumnElement, and_
 from sqlmodel import Session, col, select
 
 from reviewflow.store.models import (
@@ -41,6 +42,16 @@ def duplicate_ids(session: Session) -> set[int]:
 
 def removed_before_screening(session: Session) -> set[int]:
     return set(session.execute(select(PrescreenRemoval.record_id)).scalars())
+
+
+def in_title_abstract() -> ColumnElement[bool]:
+    """The same rule as :func:`title_abstract_ids` as a SQL condition on ``record.id``, so a
+    screening queue can page through 100,000 records in SQL without loading them all."""
+    duplicate = select(DuplicateLink.id).where(
+        col(DuplicateLink.record_id) == col(Record.id), col(DuplicateLink.undone_at).is_(None)
+    )
+    removed = select(PrescreenRemoval.id).where(col(PrescreenRemoval.record_id) == col(Record.id))
+    return and_(~duplicate.exists(), ~removed.exists())
 
 
 def title_abstract_ids(session: Session) -> list[int]:
@@ -71,13 +82,17 @@ def stage_state(session: Session, stage: str, required: int, record_ids: list[in
     wanted = set(record_ids)
     state = StageState(stage)
     decisions: dict[int, list[Decision]] = defaultdict(list)
-    for d in session.execute(select(Decision).where(Decision.stage == stage)).scalars():
+    few = len(wanted) <= 500  # one record's outcome (a screening decision) need not read all
+    query = select(Decision).where(Decision.stage == stage)
+    res_query = select(Resolution).where(Resolution.stage == stage)
+    if few:
+        query = query.where(col(Decision.record_id).in_(wanted))
+        res_query = res_query.where(col(Resolution.record_id).in_(wanted))
+    for d in session.execute(query).scalars():
         if d.record_id in wanted:
             decisions[d.record_id].append(d)
     resolutions = {
-        r.record_id: r
-        for r in session.execute(select(Resolution).where(Resolution.stage == stage)).scalars()
-        if r.record_id in wanted
+        r.record_id: r for r in session.execute(res_query).scalars() if r.record_id in wanted
     }
     for rid in record_ids:
         ds = decisions.get(rid, [])

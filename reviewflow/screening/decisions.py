@@ -1,0 +1,332 @@
+"""A reviewer's own decisions: decide, revise, undo, note, and "report not retrieved".
+
+Every change is one short write transaction with its audit row, committed before the function
+returns: when the screening screen moves on, the decision is on disk. Every function here takes
+the reviewer and touches only that reviewer's own decision (blinding lives in the data layer).
+
+Audit rows (``entity`` = ``decision``): ``decision.set`` (new or revised), ``decision.note``,
+``decision.undo``. ``before``/``after`` hold the decision's state (stage, decision, reason, note)
+or null; an undo row names the row it undid in ``after["undoes"]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from reviewflow.errors import InputError, ReviewflowError
+from reviewflow.screening import flow
+from reviewflow.store.audit import audit
+from reviewflow.store.engine import Store
+from reviewflow.store.models import (
+    DECISIONS,
+    STAGES,
+    AuditEntry,
+    Decision,
+    FulltextRetrieval,
+    Record,
+    Resolution,
+    Reviewer,
+    utcnow,
+)
+from reviewflow.workspace import DEFAULT_EXCLUSION_REASONS, ReviewConfig
+
+ENTITY = "decision"
+SET, NOTE, UNDO = "decision.set", "decision.note", "decision.undo"
+
+
+@dataclass(frozen=True)
+class ScreeningRules:
+    """What review.toml says about screening."""
+
+    reviewers_per_record: int = 2
+    exclusion_reasons: tuple[str, ...] = tuple(DEFAULT_EXCLUSION_REASONS)
+
+    @classmethod
+    def from_config(cls, config: ReviewConfig) -> ScreeningRules:
+        return cls(config.reviewers_per_record, tuple(config.exclusion_reasons))
+
+
+@dataclass(frozen=True)
+class MyDecision:
+    """One reviewer's decision on one record at one stage (never anyone else's)."""
+
+    record_id: int
+    stage: str
+    decision: str
+    reason: str = ""
+    note: str = ""
+    decided_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a call changed: the decision before and after (None = no decision)."""
+
+    record_id: int
+    stage: str
+    before: MyDecision | None
+    after: MyDecision | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def check_stage(stage: str) -> str:
+    if stage not in STAGES:
+        raise InputError(f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
+    return stage
+
+
+def reviewer_row(session: Session, name: str) -> Reviewer:
+    row = session.exec(select(Reviewer).where(Reviewer.name == name)).first()
+    if row is None or row.id is None:
+        raise InputError(f"review.toml: no reviewer named {name!r}; add a [[reviewers]] entry")
+    return row
+
+
+def _state(d: Decision | None) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    return {"stage": d.stage, "decision": d.decision, "reason": d.reason, "note": d.note}
+
+
+def as_mine(d: Decision | None) -> MyDecision | None:
+    if d is None:
+        return None
+    return MyDecision(d.record_id, d.stage, d.decision, d.reason, d.note, d.decided_at)
+
+
+def _own(session: Session, reviewer_id: int, record_id: int, stage: str) -> Decision | None:
+    return session.exec(
+        select(Decision).where(
+            Decision.record_id == record_id,
+            Decision.reviewer_id == reviewer_id,
+            Decision.stage == stage,
+        )
+    ).first()
+
+
+def check_in_stage(session: Session, record_id: int, stage: str, rules: ScreeningRules) -> None:
+    """Refuse a decision on a record that is not in the stage (a duplicate, removed, not
+    included at title/abstract, report not retrieved) or whose conflict was already resolved."""
+    if session.get(Record, record_id) is None:
+        raise InputError(f"record {record_id}: no such record in the review")
+    in_ta = session.exec(select(Record.id).where(Record.id == record_id, flow.in_title_abstract()))
+    if in_ta.first() is None:
+        raise InputError(f"record {record_id}: a duplicate or removed before screening")
+    if stage == flow.FULL_TEXT:
+        ta = flow.stage_state(session, flow.TITLE_ABSTRACT, rules.reviewers_per_record, [record_id])
+        if ta.outcome[record_id] != flow.INCLUDE:
+            raise InputError(f"record {record_id}: not included at title/abstract")
+        if record_id in _not_retrieved(session, record_id):
+            raise InputError(f"record {record_id}: its report was marked not retrieved")
+    resolved = session.exec(
+        select(Resolution.id).where(Resolution.record_id == record_id, Resolution.stage == stage)
+    ).first()
+    if resolved is not None:
+        raise ReviewflowError(f"record {record_id}: already reconciled at {stage}; it is final")
+
+
+def _not_retrieved(session: Session, record_id: int) -> set[int]:
+    row = session.exec(
+        select(FulltextRetrieval).where(FulltextRetrieval.record_id == record_id)
+    ).first()
+    return {record_id} if row is not None and row.status == "not_retrieved" else set()
+
+
+def _check_decision(stage: str, decision: str, reason: str, rules: ScreeningRules) -> str:
+    if decision not in DECISIONS:
+        raise InputError(f"unknown decision {decision!r}: use one of {', '.join(DECISIONS)}")
+    if stage == flow.FULL_TEXT and decision == "exclude":
+        if not reason:
+            raise InputError("a full-text exclusion needs a reason (review.toml's list)")
+        if reason not in rules.exclusion_reasons:
+            raise InputError(
+                f"exclusion reason {reason!r} is not in review.toml's "
+                "[screening] fulltext_exclusion_reasons"
+            )
+        return reason
+    return ""  # a reason is asked for only when excluding a report at full text
+
+
+def decide(
+    store: Store,
+    reviewer: str,
+    record_id: int,
+    stage: str,
+    decision: str,
+    reason: str = "",
+    note: str | None = None,
+    rules: ScreeningRules | None = None,
+) -> Change:
+    """Record (or revise) ``reviewer``'s decision; committed with its audit row on return.
+    ``note=None`` keeps the current note."""
+    rules = rules or ScreeningRules()
+    check_stage(stage)
+    reason = _check_decision(stage, decision, reason, rules)
+    for attempt in (1, 2):  # the same reviewer in two windows may race to insert the row
+        try:
+            with store.write() as s:
+                me = reviewer_row(s, reviewer)
+                assert me.id is not None
+                check_in_stage(s, record_id, stage, rules)
+                row = _own(s, me.id, record_id, stage)
+                before = _state(row)
+                old = as_mine(row)
+                if row is None:
+                    row = Decision(record_id=record_id, reviewer_id=me.id, stage=stage,
+                                   decision=decision, reason=reason, note=note or "")  # fmt: skip
+                else:
+                    row.decision, row.reason, row.decided_at = decision, reason, utcnow()
+                    if note is not None:
+                        row.note = note
+                s.add(row)
+                s.flush()
+                audit(s, reviewer, SET, ENTITY, row.id, before, _state(row), record_id=record_id)
+                return Change(record_id, stage, old, as_mine(row))
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def set_note(store: Store, reviewer: str, record_id: int, stage: str, note: str) -> Change:
+    """Change the note on the reviewer's own decision (a note needs a decision first)."""
+    check_stage(stage)
+    with store.write() as s:
+        me = reviewer_row(s, reviewer)
+        assert me.id is not None
+        row = _own(s, me.id, record_id, stage)
+        if row is None:
+            raise InputError(f"record {record_id}: decide first, then add a note")
+        before, old = _state(row), as_mine(row)
+        row.note = note
+        s.add(row)
+        audit(s, reviewer, NOTE, ENTITY, row.id, before, _state(row), record_id=record_id)
+        return Change(record_id, stage, old, as_mine(row))
+
+
+def _stage_of(entry: AuditEntry) -> str | None:
+    for state in (entry.after, entry.before):
+        if state and state.get("stage"):
+            return str(state["stage"])
+    return None
+
+
+def undo(store: Store, reviewer: str, record_id: int, stage: str) -> Change | None:
+    """Put the reviewer's decision on the record back as it was before their last change to it
+    (found in the audit trail); the undo is audited too. None when there is nothing to undo."""
+    check_stage(stage)
+    with store.write() as s:
+        me = reviewer_row(s, reviewer)
+        assert me.id is not None
+        entries = s.exec(
+            select(AuditEntry)
+            .where(
+                AuditEntry.record_id == record_id,
+                AuditEntry.entity == ENTITY,
+                AuditEntry.actor == reviewer,
+            )
+            .order_by(col(AuditEntry.id).desc())
+        ).all()
+        mine = [e for e in entries if _stage_of(e) == stage]
+        undone = {int(e.after["undoes"]) for e in mine if e.action == UNDO and e.after}
+        undone |= {int(e.before["undoes"]) for e in mine if e.action == UNDO and e.before}
+        target = next((e for e in mine if e.action != UNDO and e.id not in undone), None)
+        if target is None:
+            return None
+        resolved = s.exec(
+            select(Resolution.id).where(
+                Resolution.record_id == record_id, Resolution.stage == stage
+            )
+        ).first()
+        if resolved is not None:
+            raise ReviewflowError(f"record {record_id}: already reconciled at {stage}; it is final")
+        row = _own(s, me.id, record_id, stage)
+        before, old = _state(row), as_mine(row)
+        restored = target.before
+        marker = {"undoes": target.id, "stage": stage}
+        if restored is None:
+            if row is not None:
+                s.delete(row)
+            after = None
+        else:
+            if row is None:
+                row = Decision(record_id=record_id, reviewer_id=me.id, stage=stage,
+                               decision=str(restored["decision"]))  # fmt: skip
+            row.decision = str(restored["decision"])
+            row.reason = str(restored.get("reason", ""))
+            row.note = str(restored.get("note", ""))
+            row.decided_at = utcnow()
+            s.add(row)
+            s.flush()
+            after = as_mine(row)
+        audit(s, reviewer, UNDO, ENTITY, row.id if row is not None else None,
+              {**(before or {}), **marker}, {**((_state(row) or {}) if after else {}), **marker},
+              record_id=record_id)  # fmt: skip
+        return Change(record_id, stage, old, after)
+
+
+def my_decision(store: Store, reviewer: str, record_id: int, stage: str) -> MyDecision | None:
+    with store.read() as s:
+        me = reviewer_row(s, reviewer)
+        assert me.id is not None
+        return as_mine(_own(s, me.id, record_id, stage))
+
+
+def my_decisions(store: Store, reviewer: str, stage: str) -> list[MyDecision]:
+    """Every decision of this reviewer at the stage (only theirs), in record order."""
+    check_stage(stage)
+    with store.read() as s:
+        me = reviewer_row(s, reviewer)
+        rows = s.exec(
+            select(Decision)
+            .where(Decision.reviewer_id == me.id, Decision.stage == stage)
+            .order_by(col(Decision.record_id))
+        ).all()
+        return [m for m in map(as_mine, rows) if m is not None]
+
+
+# -- full-text retrieval ----------------------------------------------------------------------
+RETRIEVAL_ENTITY = "fulltext_retrieval"
+
+
+def set_retrieval(
+    store: Store, actor: str, record_id: int, retrieved: bool, note: str = ""
+) -> str | None:
+    """Mark a report "not retrieved" (or retrieved again). Returns the previous status."""
+    status = "retrieved" if retrieved else "not_retrieved"
+    with store.write() as s:
+        reviewer_row(s, actor)
+        if session_record(s, record_id) is None:
+            raise InputError(f"record {record_id}: no such record in the review")
+        row = s.exec(
+            select(FulltextRetrieval).where(FulltextRetrieval.record_id == record_id)
+        ).first()
+        before = None if row is None else {"status": row.status, "note": row.note}
+        if row is None:
+            row = FulltextRetrieval(record_id=record_id, status=status)
+        row.status, row.updated_by, row.updated_at = status, actor, utcnow()
+        if note:
+            row.note = note
+        s.add(row)
+        s.flush()
+        audit(s, actor, "retrieval.set", RETRIEVAL_ENTITY, row.id, before,
+              {"status": row.status, "note": row.note}, record_id=record_id)  # fmt: skip
+        return None if before is None else str(before["status"])
+
+
+def session_record(session: Session, record_id: int) -> Record | None:
+    return session.get(Record, record_id)
+
+
+def retrieval_status(store: Store, record_ids: Sequence[int]) -> dict[int, str]:
+    with store.read() as s:
+        rows = s.exec(
+            select(FulltextRetrieval).where(col(FulltextRetrieval.record_id).in_(list(record_ids)))
+        ).all()
+    return {r.record_id: r.status for r in rows}

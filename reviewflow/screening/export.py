@@ -1,0 +1,63 @@
+"""``reviewflow export decisions``: every reviewer's current decision, one row each.
+
+This is a team report, not a reviewer's view: it shows everyone's decisions (like the agreement
+statistics), so it is for the review lead, not for screening.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from pathlib import Path
+
+from sqlmodel import col, select
+
+from reviewflow.errors import InputError
+from reviewflow.store.engine import Store
+from reviewflow.store.models import STAGES, Decision, Reviewer
+
+COLUMNS = ("record_id", "reviewer", "stage", "decision", "reason", "note", "decided_at")
+
+
+def decision_rows(store: Store) -> list[dict[str, str]]:
+    order = {stage: i for i, stage in enumerate(STAGES)}
+    with store.read() as s:
+        rows = s.execute(
+            select(Decision, Reviewer.name)
+            .join(Reviewer, col(Reviewer.id) == col(Decision.reviewer_id))
+            .order_by(col(Decision.record_id), col(Reviewer.name))
+        ).all()
+    out = [
+        {
+            "record_id": str(d.record_id),
+            "reviewer": name,
+            "stage": d.stage,
+            "decision": d.decision,
+            "reason": d.reason,
+            "note": d.note,
+            "decided_at": d.decided_at.isoformat(),
+        }
+        for d, name in rows
+    ]
+    out.sort(key=lambda r: (order.get(r["stage"], 9), int(r["record_id"]), r["reviewer"]))
+    return out
+
+
+def export_decisions(store: Store, out: Path) -> int:
+    """Write the decisions CSV (UTF-8, header row); written whole or not at all."""
+    rows = decision_rows(store)
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"{out}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=".decisions-", suffix=".csv", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return len(rows)
