@@ -132,6 +132,7 @@ class PubMedClient:
         connect_failures = 0
         for attempt in range(1, attempts + 1):
             retry_after: float | None = None
+            refused = False
             self.limiter.wait()
             self.requests_sent += 1
             log.debug("%s %s %s", method, endpoint, public_params(params))
@@ -144,6 +145,7 @@ class PubMedClient:
                 last = "no reply in time (timeout)"
             except requests.ConnectionError as exc:
                 connect_failures += 1
+                refused = True
                 last = _connection_reason(exc)
                 if connect_failures >= 2:
                     raise NetworkError(
@@ -174,7 +176,9 @@ class PubMedClient:
             if attempt < attempts:
                 delay = self.backoff.delay(attempt, retry_after)
                 self.retries += 1
-                log.warning(
+                # a refused connection is tried once more, quietly: offline fails in one line
+                log.log(
+                    logging.INFO if refused else logging.WARNING,
                     "PubMed %s: %s; retry %d of %d in %.1f s",
                     what,
                     last,
@@ -360,7 +364,8 @@ def run_query(
     total = first.count if first is not None else 0
     say(f"{total:,} records: more than PubMed serves at once; splitting by {datetype}")
     slices: list[SearchSlice] = []
-    stack = [(lo, hi)]
+    # the whole range is known to be over the cap: start from its two halves
+    stack = _halves(lo, hi, first)
     translation = first.translation if first is not None else ""
     while stack:
         a, b = stack.pop()
@@ -378,15 +383,7 @@ def run_query(
                 say(f"{_fmt(a)}–{_fmt(b)}: {part.count:,} records")
             translation = translation or part.translation
             continue
-        if a == b:
-            n = f"{part.count:,}" if part is not None else "more than 9,999"
-            raise InputError(
-                f"PubMed finds {n} records published on {_fmt(a)} alone, more than it serves "
-                "for one search: narrow the query"
-            )
-        mid = a + timedelta(days=(b - a).days // 2)
-        stack.append((mid + timedelta(days=1), b))  # popped second: slices stay in date order
-        stack.append((a, mid))
+        stack.extend(_halves(a, b, part))
     slices.sort(key=lambda s: s.mindate)
     pmids = _unique(p for s in slices for p in s.ids)
     plan = SearchPlan(total, translation, slices, pmids)
@@ -399,6 +396,19 @@ def run_query(
             f"{_fmt(lo)}–{_fmt(hi)} or changed during the search"
         )
     return plan
+
+
+def _halves(a: date, b: date, found: SearchResult | None) -> list[tuple[date, date]]:
+    """The two halves of a range that is over the cap, later half first (a stack pops the
+    earlier half first, so slices come out in date order); one day cannot be split."""
+    if a >= b:
+        n = f"{found.count:,}" if found is not None else "more than 9,999"
+        raise InputError(
+            f"PubMed finds {n} records published on {_fmt(a)} alone, more than it serves "
+            "for one search: narrow the query"
+        )
+    mid = a + timedelta(days=(b - a).days // 2)
+    return [(mid + timedelta(days=1), b), (a, mid)]
 
 
 def batches(items: list[str], size: int = BATCH_SIZE) -> Iterable[tuple[int, list[str]]]:

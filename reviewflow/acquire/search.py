@@ -180,8 +180,8 @@ def run_search(
             run = s.get(SearchRun, run_id)
             assert run is not None
             count, translation = run.count or 0, run.translation
-            state = dict(run.state)
-            warnings = list(state.get("warnings", []))
+            warnings = list(run.state.get("warnings", []))
+            n_slices = len(run.state.get("slices", [])) or 1
         history: dict[str, tuple[str, str, int]] = {}
     else:
         plan = run_query(
@@ -193,7 +193,7 @@ def run_search(
             warnings.insert(0, "PubMed found nothing for: " + "; ".join(plan.not_found))
         run_id = _record_run(store, saved, plan, warnings)
         count, translation = plan.count, plan.translation
-        state = {"slices": len(plan.slices)}
+        n_slices = len(plan.slices)
         history = _history_positions(plan)
 
     with store.write() as s:
@@ -224,7 +224,7 @@ def run_search(
             "to resume)"
         ) from None
     return _finish(store, saved, run_id, count, translation, missing, warnings,
-                   client.requests_sent - before, resumed is not None, int(state.get("slices", 1)))  # fmt: skip
+                   client.requests_sent - before, resumed is not None, n_slices)  # fmt: skip
 
 
 # -- the run log -----------------------------------------------------------------------------

@@ -45,12 +45,14 @@ class _Bar(SearchProgress):
 
     def note(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(message, highlight=False)
+            self.console.print(message, highlight=False, markup=False)
 
     def start_fetch(self, total: int, done: int) -> None:
         if self.quiet or total == done or not self.console.is_terminal:
             if not self.quiet and total > done:
-                self.console.print(f"fetching {total - done:,} records", highlight=False)
+                self.console.print(
+                    f"fetching {total - done:,} records", highlight=False, markup=False
+                )
             return
         self.progress = Progress(
             TextColumn("fetching records"), BarColumn(), MofNCompleteColumn(),
