@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "reviewflow.cli.search",
     "reviewflow.cli.importing",
     "reviewflow.cli.export",
+    "reviewflow.cli.dedup",
 ]
 
 
