@@ -252,3 +252,40 @@ def test_the_api_key_is_never_written_to_the_database(tmp_path: Path) -> None:
     store.dispose()
     for path in tmp_path.glob("review.sqlite*"):  # the file, its WAL and shared memory
         assert API_KEY.encode() not in path.read_bytes(), path
+
+
+def test_a_search_with_no_hits_is_logged_with_what_pubmed_did_not_find(
+    store: Store, tmp_path: Path
+) -> None:
+    transport = replay(tmp_path, [{"endpoint": "esearch", "body": "esearch8.xml"}])  # recorded
+    client, _ = make_client(transport)
+    report = run_search(store, SavedQuery(name="typo", query="abcXYZ"), client)
+    assert (report.count, report.hits, report.records_added) == (0, 0, 0)
+    assert report.warnings == ["PubMed found nothing for: abcXYZ"]
+    with store.read() as s:
+        run = s.exec(select(SearchRun)).one()
+    assert (run.count, run.status, run.translation) == (0, "complete", "(abcXYZ[All Fields])")
+    assert "PubMed found nothing for: abcXYZ" in run.notes
+
+
+def test_progress_is_shown_as_a_bar_on_a_terminal_and_as_a_line_otherwise(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from reviewflow.cli.search import _Bar
+
+    outputs = []
+    for n, terminal in enumerate((True, False)):
+        buffer = io.StringIO()
+        bar = _Bar(Console(file=buffer, force_terminal=terminal, width=100), quiet=False)
+        store = open_store(f"sqlite:///{tmp_path / f'{n}.sqlite'}", create=True)
+        client, _ = make_client(replay(tmp_path / str(n), _first_run_steps()))
+        try:
+            run_search(store, QUERY, client, progress=bar, batch_size=2)
+        finally:
+            bar.stop()
+            store.dispose()
+        outputs.append(buffer.getvalue())
+    assert "fetching records" in outputs[0] and "4/4" in outputs[0]
+    assert outputs[1].splitlines() == ["fetching 4 records"]
