@@ -6,6 +6,10 @@ cleared, so memory stays flat on a 30,000-record file. Gzip files are read as th
 
 No DTD is loaded and no entity is fetched: PubMed's DTD only declares structure, and the
 character entities PubMed uses are numeric.
+
+Reference lists (``<ReferenceList>``, often a third or more of a modern efetch file) are not
+records' data here: they are cut out of the byte stream before lxml sees them, keeping their
+line breaks so that error messages still name the right line.
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ from reviewflow.records import RecordData
 _RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "MedlineCitation", "DeleteCitation")
 _SETS = ("PubmedArticleSet", "MedlineCitationSet", "PubmedBookArticleSet")
 _MATHML = "{http://www.w3.org/1998/Math/MathML}"
-_SPACES = re.compile(r"\s+")
 _TRANSLATED = re.compile(r"^\[(.+)\](\.?)$", re.DOTALL)
 
 
@@ -58,7 +61,8 @@ def iter_pubmed_xml(path: Path | str) -> Iterator[RecordData]:
                         continue  # read with its PubmedArticle
                     yield _article(elem, None, path)
                 elif tag == "PubmedArticle":
-                    yield _article(elem.find("MedlineCitation"), elem.find("PubmedData"), path)
+                    parts = _children(elem)
+                    yield _article(parts.get("MedlineCitation"), parts.get("PubmedData"), path)
                 elif tag == "PubmedBookArticle":
                     yield _book(elem, path)
                 else:  # DeleteCitation: PMIDs a baseline update withdraws; not records
@@ -85,7 +89,7 @@ def iter_pubmed_xml(path: Path | str) -> Iterator[RecordData]:
         raise fail(path, "line 1", f"not PubMed XML (root element <{root.tag}>)")
 
 
-def _open(path: Path) -> IO[bytes]:
+def _open(path: Path) -> _Skipping:
     try:
         stream = path.open("rb")
         magic = stream.read(2)
@@ -94,11 +98,109 @@ def _open(path: Path) -> IO[bytes]:
         raise fail(path, "", f"cannot read the file ({exc.strerror or exc})") from None
     if magic == b"\x1f\x8b":
         stream.close()
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return stream
+        return _Skipping(gzip.open(path, "rb"))
+    return _Skipping(stream)
+
+
+class _Skipping:
+    """A binary stream without ``<ReferenceList>…</ReferenceList>`` elements (nested too).
+
+    Each cut is replaced by as many newlines as it held, so line numbers stay true. An element
+    whose end is missing (a truncated file) is passed through, so the parser reports it.
+    (Cutting smaller, frequent elements such as affiliations costs more than it saves.)
+    """
+
+    _CHUNK = 1 << 20
+    _OPEN = b"<ReferenceList"
+    _CLOSE = b"</ReferenceList>"
+
+    def __init__(self, raw: IO[bytes] | gzip.GzipFile) -> None:
+        self.raw = raw
+        self.pending = b""
+        self.ready = bytearray()
+        self.eof = False
+
+    def read(self, size: int = -1) -> bytes:
+        while not self.eof and (size < 0 or len(self.ready) < size):
+            self._fill()
+        if size < 0 or size >= len(self.ready):
+            out = bytes(self.ready)
+            self.ready.clear()
+        else:
+            out = bytes(self.ready[:size])
+            del self.ready[:size]
+        return out
+
+    def _fill(self) -> None:
+        data = self.raw.read(self._CHUNK)
+        if not data:
+            self.eof = True
+            self.ready += self.pending
+            self.pending = b""
+            return
+        buf = self.pending + data
+        view = memoryview(buf)
+        pos = search = 0
+        while True:
+            start = buf.find(self._OPEN, search)
+            if start < 0:
+                keep = max(pos, len(buf) - len(self._OPEN))
+                self.ready += view[pos:keep]
+                self.pending = buf[keep:]
+                return
+            end = self._end_of(buf, start)
+            if end == -1:  # not complete in this buffer: wait for more
+                self.ready += view[pos:start]
+                self.pending = buf[start:]
+                return
+            if end == -2:  # "<ReferenceListX": another element; keep it
+                search = start + 1
+                continue
+            self.ready += view[pos:start]
+            self.ready += b"\n" * buf.count(b"\n", start, end)
+            pos = search = end
+
+    def _end_of(self, buf: bytes, start: int) -> int:
+        after = start + len(self._OPEN)
+        if after >= len(buf):
+            return -1
+        if buf[after] not in b" \t\r\n>/":
+            return -2
+        tag_end = buf.find(b">", after)
+        if tag_end < 0:
+            return -1
+        if buf[tag_end - 1] == ord("/"):
+            return tag_end + 1  # <ReferenceList/>
+        depth, pos = 1, tag_end + 1
+        while depth:
+            end = buf.find(self._CLOSE, pos)
+            if end < 0:
+                return -1
+            nested = buf.find(self._OPEN, pos, end)
+            if nested >= 0:
+                depth, pos = depth + 1, nested + len(self._OPEN)
+            else:
+                depth, pos = depth - 1, end + len(self._CLOSE)
+        return pos
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def __enter__(self) -> _Skipping:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 # --- text ------------------------------------------------------------------------------
+
+
+def _norm(text: str) -> str:
+    """Runs of any white space (new lines, tabs, no-break and thin spaces) → one space."""
+    if "  " in text or not text.isprintable():  # \n, \t, \xa0, \u2009 are not printable
+        return " ".join(text.split())
+    return text.strip()
 
 
 def _text(elem: Any) -> str:
@@ -111,23 +213,17 @@ def _text(elem: Any) -> str:
         return ""
     if len(elem) == 0:
         text = elem.text
-        return _SPACES.sub(" ", text).strip() if text else ""
-    parts: list[str] = [elem.text or ""]
-    for child in elem:
-        tag = child.tag
-        if isinstance(tag, str) and tag.startswith(_MATHML):
-            parts.append("".join(t.strip() for t in child.itertext()))
-        else:
-            parts.append(_text_raw(child))
-        parts.append(child.tail or "")
-    return _SPACES.sub(" ", "".join(parts)).strip()
+        return _norm(text) if text else ""
+    return _norm(_text_raw(elem))
 
 
 def _text_raw(elem: Any) -> str:
     parts: list[str] = [elem.text or ""]
     for child in elem:
         tag = child.tag
-        if isinstance(tag, str) and tag.startswith(_MATHML):
+        if not isinstance(tag, str):
+            pass  # a processing instruction
+        elif tag.startswith(_MATHML):
             parts.append("".join(t.strip() for t in child.itertext()))
         else:
             parts.append(_text_raw(child))
@@ -135,10 +231,20 @@ def _text_raw(elem: Any) -> str:
     return "".join(parts)
 
 
-def _texts(parent: Any, path: str) -> list[str]:
-    if parent is None:
+def _children(elem: Any) -> dict[str, Any]:
+    """Tag → first child with that tag (one pass; lxml's ``find`` is slow on paths)."""
+    found: dict[str, Any] = {}
+    if elem is not None:
+        for child in elem:
+            found.setdefault(child.tag, child)
+    return found
+
+
+def _all(elem: Any, tag: str) -> list[str]:
+    """The texts of every child ``tag`` of ``elem``, empty ones left out."""
+    if elem is None:
         return []
-    return [t for t in (_text(e) for e in parent.iterfind(path)) if t]
+    return [t for t in (_text(c) for c in elem if c.tag == tag) if t]
 
 
 # --- one record ------------------------------------------------------------------------
@@ -147,146 +253,182 @@ def _texts(parent: Any, path: str) -> list[str]:
 def _article(citation: Any, pubmed_data: Any, path: Path) -> RecordData:
     if citation is None:
         raise fail(path, _where(pubmed_data), "PubmedArticle without MedlineCitation")
-    pmid = _text(citation.find("PMID"))
-    article = citation.find("Article")
-    record = RecordData(pmid=pmid, source_key=pmid, record_type="article")
+    record = RecordData(record_type="article")
     extra = record.extra
     status = citation.get("Status")
     if status:
         extra["status"] = status
-    if article is not None:
-        _title(record, article)
-        journal = article.find("Journal")
-        if journal is not None:
-            record.journal = _text(journal.find("Title"))
-            record.journal_abbrev = _text(journal.find("ISOAbbreviation"))
-            record.issn = _text(journal.find("ISSN"))
-            issue = journal.find("JournalIssue")
-            if issue is not None:
-                record.volume = _text(issue.find("Volume"))
-                record.issue = _text(issue.find("Issue"))
-                _date(record, issue.find("PubDate"))
-        if record.year is None:
-            record.year = year_of(_text(article.find("ArticleDate/Year")))
-        record.pages = _pages(article.find("Pagination"))
-        _abstract(record, article.find("Abstract"))
-        record.authors = _authors(article.find("AuthorList"))
-        record.language = _texts(article, "Language")
-        record.publication_types = _texts(article, "PublicationTypeList/PublicationType")
-        for eloc in article.iterfind("ELocationID"):
-            kind, value = eloc.get("EIdType", ""), _text(eloc)
-            if eloc.get("ValidYN", "Y") != "Y" or not value:
-                continue
-            extra.setdefault("elocation_ids", {})[kind] = value
-            if kind == "doi" and not record.doi:
-                record.doi = clean_doi(value)
-    info = citation.find("MedlineJournalInfo")
-    if info is not None:
-        if not record.journal_abbrev:
-            record.journal_abbrev = _text(info.find("MedlineTA"))
-        if not record.issn:
-            record.issn = _text(info.find("ISSNLinking"))
-    record.mesh_terms = _texts(citation, "MeshHeadingList/MeshHeading/DescriptorName")
-    record.keywords = _texts(citation, "KeywordList/Keyword")
-    record.comments_corrections = _links(citation.find("CommentsCorrectionsList"))
-    others = [_text(a) for a in citation.iterfind("OtherAbstract")]
-    if any(others):
-        extra["other_abstracts"] = [a for a in others if a]
-    _ids(record, pubmed_data.find("ArticleIdList") if pubmed_data is not None else None)
+    medline_ta = issn_linking = ""
+    for child in citation:
+        tag = child.tag
+        if tag == "PMID":
+            record.pmid = record.source_key = _text(child)
+        elif tag == "Article":
+            _article_body(record, child)
+        elif tag == "MedlineJournalInfo":
+            info = _children(child)
+            medline_ta = _text(info.get("MedlineTA"))
+            issn_linking = _text(info.get("ISSNLinking"))
+        elif tag == "MeshHeadingList":
+            record.mesh_terms = [
+                _text(part) for heading in child for part in heading if part.tag == "DescriptorName"
+            ]
+        elif tag == "KeywordList":
+            record.keywords.extend(_all(child, "Keyword"))
+        elif tag == "CommentsCorrectionsList":
+            record.comments_corrections = _links(child)
+        elif tag == "OtherAbstract":
+            other = _text(child)
+            if other:
+                extra.setdefault("other_abstracts", []).append(other)
+    record.journal_abbrev = record.journal_abbrev or medline_ta
+    record.issn = record.issn or issn_linking
+    if pubmed_data is not None:
+        _ids(record, _children(pubmed_data).get("ArticleIdList"))
     return record
 
 
+def _article_body(record: RecordData, article: Any) -> None:
+    extra = record.extra
+    article_date = ""
+    for child in article:
+        tag = child.tag
+        if tag == "Journal":
+            journal = _children(child)
+            record.journal = _text(journal.get("Title"))
+            record.journal_abbrev = _text(journal.get("ISOAbbreviation"))
+            record.issn = _text(journal.get("ISSN"))
+            issue = _children(journal.get("JournalIssue"))
+            record.volume = _text(issue.get("Volume"))
+            record.issue = _text(issue.get("Issue"))
+            _date(record, issue.get("PubDate"))
+        elif tag == "ArticleTitle":
+            _title(record, child)
+        elif tag == "VernacularTitle":
+            record.vernacular_title = _text(child)
+        elif tag == "Pagination":
+            record.pages = _pages(child)
+        elif tag == "ELocationID":
+            kind, value = child.get("EIdType", ""), _text(child)
+            if child.get("ValidYN", "Y") == "Y" and value:
+                extra.setdefault("elocation_ids", {})[kind] = value
+                if kind == "doi" and not record.doi:
+                    record.doi = clean_doi(value)
+        elif tag == "Abstract":
+            _abstract(record, child)
+        elif tag == "AuthorList":
+            record.authors = _authors(child)
+        elif tag == "Language":
+            language = _text(child)
+            if language:
+                record.language.append(language)
+        elif tag == "PublicationTypeList":
+            record.publication_types = _all(child, "PublicationType")
+        elif tag == "ArticleDate" and not article_date:
+            article_date = _text(_children(child).get("Year"))
+    if record.year is None:
+        record.year = year_of(article_date)
+
+
 def _book(elem: Any, path: Path) -> RecordData:
-    document = elem.find("BookDocument")
+    parts = _children(elem)
+    document = parts.get("BookDocument")
     if document is None:
         raise fail(path, _where(elem), "PubmedBookArticle without BookDocument")
-    pmid = _text(document.find("PMID"))
+    fields = _children(document)
+    pmid = _text(fields.get("PMID"))
     record = RecordData(pmid=pmid, source_key=pmid)
     extra = record.extra
-    book = document.find("Book")
-    book_title = _text(book.find("BookTitle")) if book is not None else ""
-    if document.find("ArticleTitle") is not None:
-        _title(record, document)
+    book = _children(fields.get("Book"))
+    book_title = _text(book.get("BookTitle"))
+    if "ArticleTitle" in fields:
+        _title(record, fields["ArticleTitle"])
         record.record_type = "book-chapter"
         record.journal = book_title
     else:
         record.title = book_title
         record.record_type = "book"
+    record.vernacular_title = _text(fields.get("VernacularTitle"))
     if book_title:
         extra["book_title"] = book_title
-    if book is not None:
-        publisher = _text(book.find("Publisher/PublisherName"))
-        if publisher:
-            extra["publisher"] = publisher
-        _date(record, book.find("PubDate"))
-        record.volume = _text(book.find("Volume"))
-        record.issn = _text(book.find("Isbn"))
-        editors = [
-            a
-            for lst in book.iterfind("AuthorList")
-            if lst.get("Type") == "editors"
-            for a in _authors(lst)
-        ]
-        if editors:
-            extra["editors"] = editors
-    authors: list[str] = []
-    for lst in document.iterfind("AuthorList"):
-        if lst.get("Type", "authors") != "editors":
-            authors.extend(_authors(lst))
-    record.authors = authors
-    _abstract(record, document.find("Abstract"))
-    record.language = _texts(document, "Language")
-    record.publication_types = _texts(document, "PublicationType")
-    record.keywords = _texts(document, "KeywordList/Keyword")
-    _ids(record, document.find("ArticleIdList"))
-    book_data = elem.find("PubmedBookData")
-    if book_data is not None:
-        _ids(record, book_data.find("ArticleIdList"))
+    publisher = _text(_children(book.get("Publisher")).get("PublisherName"))
+    if publisher:
+        extra["publisher"] = publisher
+    _date(record, book.get("PubDate"))
+    record.volume = _text(book.get("Volume"))
+    record.issn = _text(book.get("Isbn"))
+    editors = [
+        name
+        for lst in fields["Book"]
+        if lst.tag == "AuthorList" and lst.get("Type") == "editors"
+        for name in _authors(lst)
+    ] if "Book" in fields else []  # fmt: skip
+    if editors:
+        extra["editors"] = editors
+    for child in document:
+        tag = child.tag
+        if tag == "AuthorList" and child.get("Type", "authors") != "editors":
+            record.authors.extend(_authors(child))
+        elif tag == "Abstract":
+            _abstract(record, child)
+        elif tag == "Language":
+            language = _text(child)
+            if language:
+                record.language.append(language)
+        elif tag == "PublicationType":
+            record.publication_types.append(_text(child))
+        elif tag == "KeywordList":
+            record.keywords.extend(_all(child, "Keyword"))
+        elif tag == "ArticleIdList":
+            _ids(record, child)
+    _ids(record, _children(parts.get("PubmedBookData")).get("ArticleIdList"))
     return record
 
 
-def _title(record: RecordData, holder: Any) -> None:
-    title = _text(holder.find("ArticleTitle"))
+def _title(record: RecordData, title_elem: Any) -> None:
+    title = _text(title_elem)
     translated = _TRANSLATED.match(title)
     if translated:  # NLM brackets an English translation of a non-English title
         title = translated.group(1).strip() + translated.group(2)
         record.extra["title_translated"] = True
     record.title = title
-    record.vernacular_title = _text(holder.find("VernacularTitle"))
 
 
 def _date(record: RecordData, pub_date: Any) -> None:
     if pub_date is None:
         return
-    medline_date = _text(pub_date.find("MedlineDate"))
+    parts = _children(pub_date)
+    medline_date = _text(parts.get("MedlineDate"))
     if medline_date:
         record.year = year_of(medline_date)
         record.extra["pub_date"] = medline_date
         return
-    parts = [_text(pub_date.find(name)) for name in ("Year", "Season", "Month", "Day")]
-    year = parts[0]
-    record.year = year_of(year)
-    shown = " ".join(p for p in parts if p)
-    if shown:
-        record.extra["pub_date"] = shown
+    shown = [_text(parts.get(name)) for name in ("Year", "Season", "Month", "Day")]
+    record.year = year_of(shown[0])
+    if any(shown):
+        record.extra["pub_date"] = " ".join(p for p in shown if p)
 
 
 def _pages(pagination: Any) -> str:
-    if pagination is None:
-        return ""
-    pages = _text(pagination.find("MedlinePgn"))
+    parts = _children(pagination)
+    pages = _text(parts.get("MedlinePgn"))
     if pages:
         return pages
-    start, end = _text(pagination.find("StartPage")), _text(pagination.find("EndPage"))
+    start, end = _text(parts.get("StartPage")), _text(parts.get("EndPage"))
     return f"{start}-{end}" if start and end else start
 
 
 def _abstract(record: RecordData, abstract: Any) -> None:
-    if abstract is None:
-        return
     sections = []
     paragraphs = []
-    for part in abstract.iterfind("AbstractText"):
+    for part in abstract:
+        if part.tag == "CopyrightInformation":
+            copyright_ = _text(part)
+            if copyright_:
+                record.extra["abstract_copyright"] = copyright_
+            continue
+        if part.tag != "AbstractText":
+            continue
         text = _text(part)
         label = (part.get("Label") or "").strip()
         if label:
@@ -299,30 +441,32 @@ def _abstract(record: RecordData, abstract: Any) -> None:
     record.abstract = "\n".join(paragraphs)
     if sections:
         record.extra["abstract_sections"] = sections
-    copyright_ = _text(abstract.find("CopyrightInformation"))
-    if copyright_:
-        record.extra["abstract_copyright"] = copyright_
 
 
 def _authors(author_list: Any) -> list[str]:
-    if author_list is None:
-        return []
     names = []
-    for author in author_list.iterfind("Author"):
-        if author.get("ValidYN", "Y") != "Y":
-            continue  # a name PubMed has since corrected; the corrected one follows
-        collective = author.find("CollectiveName")
-        if collective is not None:
-            name = _text(collective)
-        else:
-            name = display_name(
-                _text(author.find("LastName")),
-                _text(author.find("ForeName")),
-                _text(author.find("Initials")),
-            )
-            suffix = _text(author.find("Suffix"))
-            if suffix and name:
+    for author in author_list:
+        if author.tag != "Author" or author.get("ValidYN", "Y") != "Y":
+            continue  # ValidYN="N": a name PubMed has since corrected; the corrected one follows
+        last = fore = initials = suffix = collective = ""
+        for part in author:
+            tag = part.tag
+            if tag == "LastName":
+                last = _text(part)
+            elif tag == "Initials":
+                initials = _text(part)
+            elif tag == "ForeName":
+                fore = _text(part)
+            elif tag == "Suffix":
+                suffix = _text(part)
+            elif tag == "CollectiveName":
+                collective = _text(part)
+        if last:
+            name = f"{last} {initials}" if initials else display_name(last, fore)
+            if suffix:
                 name = f"{name} {suffix}"
+        else:
+            name = collective
         if name:
             names.append(name)
     return names
@@ -330,15 +474,14 @@ def _authors(author_list: Any) -> list[str]:
 
 def _links(corrections: Any) -> list[dict[str, str]]:
     """Links to other PMIDs: errata, retractions, comments, updates (not plain citations)."""
-    if corrections is None:
-        return []
     links = []
-    for item in corrections.iterfind("CommentsCorrections"):
+    for item in corrections:
         kind = item.get("RefType", "")
-        if kind == "Cites":
-            continue  # a reference list entry, not a correction
-        link = {"type": kind, "pmid": _text(item.find("PMID"))}
-        source = _text(item.find("RefSource"))
+        if item.tag != "CommentsCorrections" or kind == "Cites":
+            continue  # "Cites": a reference list entry, not a correction
+        parts = _children(item)
+        link = {"type": kind, "pmid": _text(parts.get("PMID"))}
+        source = _text(parts.get("RefSource"))
         if source:
             link["source"] = source
         links.append(link)
@@ -348,17 +491,20 @@ def _links(corrections: Any) -> list[dict[str, str]]:
 def _ids(record: RecordData, id_list: Any) -> None:
     if id_list is None:
         return
-    for article_id in id_list.iterfind("ArticleId"):
+    for article_id in id_list:
+        if article_id.tag != "ArticleId":
+            continue
         kind, value = article_id.get("IdType", ""), _text(article_id)
         if not value:
             continue
         if kind == "doi":
             record.doi = clean_doi(value) or record.doi
-        elif kind == "pmc" and not record.pmcid:
-            record.pmcid = value
-        elif kind == "pubmed" and not record.pmid:
-            record.pmid = record.source_key = value
-        elif kind not in ("pubmed", "pmc"):
+        elif kind == "pmc":
+            record.pmcid = record.pmcid or value
+        elif kind == "pubmed":
+            if not record.pmid:
+                record.pmid = record.source_key = value
+        else:
             record.extra.setdefault("article_ids", {})[kind] = value
 
 
