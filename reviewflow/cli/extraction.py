@@ -1,0 +1,307 @@
+"""Extraction commands: ``reviewflow extract`` (the TUI), ``reviewflow studies …`` (reports and
+studies), ``reviewflow extraction …`` (discrepancies, agreements, sheet import, checks) and
+``reviewflow export extraction``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from reviewflow.cli.common import AppContext, echo_json, pass_app
+from reviewflow.cli.export import export
+from reviewflow.errors import InputError
+
+if TYPE_CHECKING:
+    from reviewflow.extraction.forms import Form
+    from reviewflow.extraction.studies import StudyInfo
+
+FORM_OPTION = click.option(
+    "--form",
+    "form_name",
+    metavar="NAME",
+    help="The form in forms/ (default: the only .toml there).",
+)
+
+
+def _form(app: AppContext, name: str | None) -> Form:
+    from reviewflow.extraction.forms import find_form
+
+    return find_form(app.workspace().forms_dir, name)
+
+
+def _studies(app: AppContext) -> list[StudyInfo]:
+    """Sync the included reports into studies, then list the included studies."""
+    from reviewflow.extraction.studies import list_studies, sync_studies
+
+    per = app.workspace().config.reviewers_per_record
+    sync_studies(app.store(), per)
+    return list_studies(app.store(), per)
+
+
+# -- the TUI ---------------------------------------------------------------------------------
+@click.command()
+@click.option("--reviewer", required=True, metavar="NAME", help="Who is extracting (review.toml).")
+@click.option(
+    "--consensus",
+    is_flag=True,
+    help="Open the discrepancy/consensus view (the adjudicator, or a reviewer with --with).",
+)
+@click.option(
+    "--with",
+    "partner",
+    metavar="NAME",
+    help="With --consensus: the other reviewer, when both set the consensus together.",
+)
+@FORM_OPTION
+@pass_app
+def extract(
+    app: AppContext, reviewer: str, consensus: bool, partner: str | None, form_name: str | None
+) -> None:
+    """The extraction screen: the included studies with your progress; a study's form beside
+    its report. Values are saved as you enter them; you never see another reviewer's values.
+    With --consensus: every field where the reviewers differ, side by side, to settle."""
+    from reviewflow.extraction.consensus import adjudicator_label
+
+    app.workspace().config.reviewer(reviewer)
+    form = _form(app, form_name)
+    _studies(app)
+    actor = adjudicator_label(app.store(), reviewer, partner) if consensus else reviewer
+    if partner and not consensus:
+        raise InputError("--with is only for --consensus (setting consensus values together)")
+    from reviewflow.tui.extract_app import ExtractApp
+
+    ExtractApp(
+        app.store(),
+        form,
+        reviewer=reviewer,
+        reviewers_per_record=app.workspace().config.reviewers_per_record,
+        consensus_by=actor if consensus else None,
+    ).run()
+
+
+# -- studies ---------------------------------------------------------------------------------
+@click.group()
+def studies() -> None:
+    """The included studies and their reports (several reports of one study are linked)."""
+
+
+@studies.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the studies as JSON.")
+@pass_app
+def studies_list(app: AppContext, as_json: bool) -> None:
+    """Each included study with its reports. Included reports without a study get one
+    ("FirstAuthor Year") first."""
+    found = _studies(app)
+    if as_json:
+        echo_json(
+            [
+                {
+                    "id": st.id,
+                    "label": st.label,
+                    "reports": [
+                        {
+                            "record_id": r.record_id,
+                            "pmid": r.pmid,
+                            "primary": r.is_primary,
+                            "title": r.title,
+                        }  # fmt: skip
+                        for r in st.reports
+                    ],
+                }
+                for st in found
+            ]
+        )
+        return
+    for st in found:
+        click.echo(
+            f"#{st.id}  {st.label}  ({len(st.reports)} report{'s' * (len(st.reports) != 1)})"
+        )
+        for r in st.reports:
+            mark = "*" if r.is_primary else " "
+            click.echo(f"   {mark} record {r.record_id}: {r.citation}  {r.title[:70]}")
+    click.echo(f"{len(found)} included studies")
+
+
+@studies.command("merge")
+@click.argument("into")
+@click.argument("others", nargs=-1, required=True)
+@click.option("--by", "actor", default="", help="Who links them (for the audit log).")
+@pass_app
+def studies_merge(app: AppContext, into: str, others: tuple[str, ...], actor: str) -> None:
+    """Link the reports of the studies OTHERS to the study INTO (labels or #ids)."""
+    from reviewflow.extraction.studies import merge_studies
+
+    _studies(app)
+    merged = merge_studies(app.store(), actor or "cli", into, list(others))
+    ids = ", ".join(str(r.record_id) for r in merged.reports)
+    click.echo(f"{merged.label}: {len(merged.reports)} reports (records {ids})")
+
+
+@studies.command("split")
+@click.argument("record_id", type=int)
+@click.option("--label", default=None, help="The new study's label (default: FirstAuthor Year).")
+@click.option("--by", "actor", default="", help="Who splits it (for the audit log).")
+@pass_app
+def studies_split(app: AppContext, record_id: int, label: str | None, actor: str) -> None:
+    """Give the report RECORD_ID a study of its own again."""
+    from reviewflow.extraction.studies import split_report
+
+    new = split_report(app.store(), actor or "cli", record_id, label)
+    click.echo(f"record {record_id} is now study {new.label} (#{new.id})")
+
+
+@studies.command("rename")
+@click.argument("study")
+@click.argument("label")
+@click.option("--by", "actor", default="", help="Who renames it (for the audit log).")
+@pass_app
+def studies_rename(app: AppContext, study: str, label: str, actor: str) -> None:
+    """Change a study's label (used in exports and forest plots)."""
+    from reviewflow.extraction.studies import rename_study
+
+    rename_study(app.store(), actor or "cli", study, label)
+    click.echo(f"{study} → {label}")
+
+
+# -- extraction ------------------------------------------------------------------------------
+@click.group("extraction")
+def extraction() -> None:
+    """Compare the reviewers' extractions, accept agreements, import a sheet, check values."""
+
+
+@extraction.command("discrepancies")
+@FORM_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
+@pass_app
+def extraction_discrepancies(app: AppContext, form_name: str | None, as_json: bool) -> None:
+    """Every field where the reviewers' values differ, side by side."""
+    from reviewflow.extraction.consensus import discrepancies
+
+    form = _form(app, form_name)
+    found = discrepancies(app.store(), form)
+    if as_json:
+        echo_json(
+            [
+                {"study": c.study, "field": c.key, "values": c.values, "consensus": c.consensus}
+                for c in found
+            ]
+        )
+        return
+    for c in found:
+        side = "  |  ".join(f"{who}: {v or '—'}" for who, v in c.values.items())
+        settled = f"  → consensus {c.consensus!r}" if c.consensus is not None else ""
+        click.echo(f"{c.study}  {c.key}:  {side}{settled}")
+    open_ = sum(1 for c in found if c.consensus is None)
+    click.echo(f"{len(found)} discrepancies ({open_} without a consensus value)")
+
+
+@extraction.command("agree")
+@FORM_OPTION
+@click.option(
+    "--by", "actor", default="agreement", show_default=True, help="Recorded as decided_by."
+)
+@pass_app
+def extraction_agree(app: AppContext, form_name: str | None, actor: str) -> None:
+    """Make every field where all reviewers gave the same value a consensus value
+    (source 'agreed', audited). Fields that already have a consensus are left alone."""
+    from reviewflow.extraction.consensus import accept_agreements
+
+    added = accept_agreements(app.store(), _form(app, form_name), actor)
+    click.echo(f"{added} fields where the reviewers agree became consensus values")
+
+
+@extraction.command("import")
+@click.argument("sheet", type=click.Path(dir_okay=False, path_type=Path))
+@FORM_OPTION
+@click.option(
+    "--create-studies",
+    is_flag=True,
+    help="Create studies (without reports) for labels the review does not have yet.",
+)
+@click.option("--by", "actor", default="import", show_default=True, help="Recorded as decided_by.")
+@pass_app
+def extraction_import(
+    app: AppContext, sheet: Path, form_name: str | None, create_studies: bool, actor: str
+) -> None:
+    """Import an extraction sheet (CSV: a 'study' column and the form's fields, named as in
+    'export extraction') as consensus values. One transaction: a bad value names the row and
+    column and nothing is imported."""
+    from reviewflow.extraction.sheet_import import import_sheet
+
+    form = _form(app, form_name)
+    _studies(app)
+    result = import_sheet(app.store(), form, sheet, actor, create_studies=create_studies)
+    created = f"; {len(result.created_studies)} studies created" if result.created_studies else ""
+    click.echo(f"{sheet}: {result.values} values for {result.studies} studies imported{created}")
+
+
+@extraction.command("check")
+@click.option(
+    "--reviewer", metavar="NAME", help="Check this reviewer's values (default: consensus)."
+)
+@FORM_OPTION
+@pass_app
+def extraction_check(app: AppContext, reviewer: str | None, form_name: str | None) -> None:
+    """List problems (invalid values, events > total, required fields left empty) in the
+    consensus values, or in one reviewer's own values. Exits 1 when there are any."""
+    from reviewflow.extraction.consensus import consensus_values
+    from reviewflow.extraction.validate import check_study
+    from reviewflow.extraction.values import my_values
+
+    form = _form(app, form_name)
+    found = _studies(app)
+    if reviewer:
+        app.workspace().config.reviewer(reviewer)
+        per_study = {st.id: my_values(app.store(), reviewer, st.id) for st in found}
+    else:
+        rows = consensus_values(app.store(), [st.id for st in found])
+        per_study = {st.id: {k: r.value for k, r in rows.get(st.id, {}).items()} for st in found}
+    count = 0
+    for st in found:
+        for p in check_study(form, per_study[st.id], complete=True):
+            click.echo(f"{st.label}: {p.message}")
+            count += 1
+    click.echo(f"{count} problems in {len(found)} studies")
+    if count:
+        raise SystemExit(1)
+
+
+# -- export ----------------------------------------------------------------------------------
+@export.command("extraction")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx"]),
+    default="csv",
+    show_default=True,
+    help="CSV or an Excel workbook.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The file to write.",
+)
+@click.option("--long", "long_", is_flag=True, help="One row per value (study, field, value, …).")
+@FORM_OPTION
+@pass_app
+def export_extraction(
+    app: AppContext, fmt: str, out: Path, long_: bool, form_name: str | None
+) -> None:
+    """The consensus extraction: one row per study (study, reports, country, …,
+    outcome.mortality.events, outcome.mortality.total, …), or one row per value with --long."""
+    from reviewflow.extraction.export import extraction_frame, write_extraction
+
+    form = _form(app, form_name)
+    _studies(app)
+    frame = extraction_frame(
+        app.store(), form, app.workspace().config.reviewers_per_record, long=long_
+    )
+    write_extraction(frame, out, fmt)
+    what = "values" if long_ else "studies"
+    click.echo(f"{out}: {len(frame)} {what} ({fmt})")
+
+
+COMMANDS = [extract, studies, extraction]

@@ -1,0 +1,94 @@
+"""The consensus extraction as a table: one row per study (wide) or one row per value (long).
+
+Wide columns: ``study``, ``reports`` (the PMIDs, or record ids, of its reports, ``;``-separated),
+then the form's study fields in form order (``country``, ``design``, …), then the outcome parts
+(``outcome.mortality.events``, ``outcome.mortality.total``, …). Integers are nullable
+``Int64``, numbers ``float64``, the rest text; an empty cell is a value nobody set.
+
+Long columns: ``study``, ``field``, ``value``, ``source``, ``decided_by`` (only values set).
+
+The studies are the included ones (full-text includes linked to a study) plus any study with
+consensus values (e.g. imported from a sheet). This frame is what pooling reads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from reviewflow.errors import InputError
+from reviewflow.extraction.consensus import consensus_values
+from reviewflow.extraction.forms import Form
+from reviewflow.extraction.studies import StudyInfo, list_studies, studies_with_consensus
+from reviewflow.store.engine import Store
+
+LONG_COLUMNS = ["study", "field", "value", "source", "decided_by"]
+
+
+def export_studies(store: Store, reviewers_per_record: int) -> list[StudyInfo]:
+    by_id = {st.id: st for st in list_studies(store, reviewers_per_record)}
+    for st in studies_with_consensus(store):
+        by_id.setdefault(st.id, st)
+    return sorted(by_id.values(), key=lambda st: st.label)
+
+
+def _reports(st: StudyInfo) -> str:
+    return ";".join(r.pmid or f"record {r.record_id}" for r in st.reports)
+
+
+def extraction_frame(
+    store: Store, form: Form, reviewers_per_record: int = 2, *, long: bool = False
+) -> pd.DataFrame:
+    """The consensus extraction as a pandas DataFrame (see the module docstring)."""
+    studies = export_studies(store, reviewers_per_record)
+    values = consensus_values(store, [st.id for st in studies])
+    if long:
+        rows = [
+            {
+                "study": st.label,
+                "field": f.key,
+                "value": row.value,
+                "source": row.source,
+                "decided_by": row.decided_by,
+            }  # fmt: skip
+            for st in studies
+            for f in form.fields
+            if (row := values.get(st.id, {}).get(f.key)) is not None and row.value != ""
+        ]
+        return pd.DataFrame(rows, columns=LONG_COLUMNS)
+    columns: dict[str, list[str | None]] = {"study": [], "reports": []}
+    for f in form.fields:
+        columns[f.key] = []
+    for st in studies:
+        columns["study"].append(st.label)
+        columns["reports"].append(_reports(st))
+        mine = values.get(st.id, {})
+        for f in form.fields:
+            row = mine.get(f.key)
+            columns[f.key].append(row.value if row is not None and row.value != "" else None)
+    frame = pd.DataFrame({"study": columns["study"], "reports": columns["reports"]})
+    for f in form.fields:
+        cells = columns[f.key]
+        if f.type == "integer":
+            frame[f.key] = pd.Series([pd.NA if v is None else int(v) for v in cells], dtype="Int64")
+        elif f.type == "number":
+            frame[f.key] = pd.Series(
+                [float("nan") if v is None else float(v) for v in cells], dtype="float64"
+            )
+        else:
+            frame[f.key] = pd.Series(cells, dtype="object")
+    return frame
+
+
+def write_extraction(frame: pd.DataFrame, out: Path, fmt: str) -> None:
+    """Write the frame as CSV (UTF-8, empty cells for missing) or xlsx (one sheet)."""
+    try:
+        if fmt == "csv":
+            frame.to_csv(out, index=False, encoding="utf-8")
+        elif fmt == "xlsx":
+            frame.to_excel(out, index=False, sheet_name="extraction", engine="openpyxl")
+        else:
+            raise InputError(f"unknown export format {fmt!r}: use csv or xlsx")
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write ({exc.strerror})") from None

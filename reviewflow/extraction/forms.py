@@ -1,0 +1,328 @@
+"""The extraction form: a TOML file in the workspace's ``forms/`` folder.
+
+A form has study-level fields and outcome blocks::
+
+    [form]
+    title = "Rescue stenting after failed thrombectomy"
+
+    [[fields]]
+    key = "design"
+    label = "Study design"
+    type = "choice"                  # text | integer | number | choice | yesno | date
+    choices = ["prospective", "retrospective"]
+    required = true
+    help = "As stated in the methods section"
+
+    [[fields]]
+    key = "patients"
+    type = "integer"
+    min = 1
+    unit = "patients"
+
+    [[outcomes]]
+    key = "mortality"
+    label = "Mortality at 90 days"
+    kind = "binary"                  # binary: events / total; continuous: mean / sd / n
+
+Every outcome becomes fields named ``outcome.<key>.events`` and ``outcome.<key>.total`` (or
+``.mean``, ``.sd``, ``.n``): the names stored in the database and used as export columns.
+Any mistake in the file is one :class:`FormError` naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reviewflow.errors import InputError
+
+FIELD_TYPES = ("text", "integer", "number", "choice", "yesno", "date")
+OUTCOME_KINDS = ("binary", "continuous")
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+RESERVED_KEYS = ("study", "reports", "outcome")
+
+
+class FormError(InputError):
+    """The form file is not a valid extraction form (names the file and the field)."""
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One value a reviewer enters for a study (``key`` is the stored field name)."""
+
+    key: str
+    label: str
+    type: str
+    help: str = ""
+    unit: str = ""
+    required: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    outcome: str = ""  # the outcome key, for outcome.<key>.<part> fields
+    part: str = ""  # events | total | mean | sd | n
+
+    @property
+    def numeric(self) -> bool:
+        return self.type in ("integer", "number")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    label: str
+    kind: str = "binary"
+    help: str = ""
+    unit: str = ""  # continuous outcomes: the unit of mean and SD
+
+    def part_keys(self) -> tuple[str, ...]:
+        parts = ("events", "total") if self.kind == "binary" else ("mean", "sd", "n")
+        return tuple(f"outcome.{self.key}.{p}" for p in parts)
+
+
+@dataclass(frozen=True)
+class Form:
+    """A parsed form: study fields then outcome fields, in the file's order."""
+
+    path: Path
+    title: str
+    study_fields: tuple[FormField, ...]
+    outcomes: tuple[Outcome, ...]
+    outcome_fields: tuple[FormField, ...] = field(default=())
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def fields(self) -> tuple[FormField, ...]:
+        return self.study_fields + self.outcome_fields
+
+    def keys(self) -> list[str]:
+        return [f.key for f in self.fields]
+
+    def get(self, key: str) -> FormField:
+        for f in self.fields:
+            if f.key == key:
+                return f
+        raise InputError(f"{self.path.name}: the form has no field {key!r}")
+
+    def has(self, key: str) -> bool:
+        return any(f.key == key for f in self.fields)
+
+    def outcome(self, key: str) -> Outcome:
+        for o in self.outcomes:
+            if o.key == key:
+                return o
+        known = ", ".join(o.key for o in self.outcomes) or "none"
+        raise InputError(f"{self.path.name}: no outcome {key!r} (outcomes: {known})")
+
+
+def _outcome_fields(o: Outcome) -> tuple[FormField, ...]:
+    if o.kind == "binary":
+        return (
+            FormField(f"outcome.{o.key}.events", f"{o.label}: events", "integer",
+                      help="Patients with the outcome", unit="patients", minimum=0,
+                      outcome=o.key, part="events"),
+            FormField(f"outcome.{o.key}.total", f"{o.label}: total", "integer",
+                      help="Patients assessed for the outcome", unit="patients", minimum=1,
+                      outcome=o.key, part="total"),
+        )  # fmt: skip
+    return (
+        FormField(f"outcome.{o.key}.mean", f"{o.label}: mean", "number", unit=o.unit,
+                  outcome=o.key, part="mean"),
+        FormField(f"outcome.{o.key}.sd", f"{o.label}: SD", "number", unit=o.unit, minimum=0,
+                  outcome=o.key, part="sd"),
+        FormField(f"outcome.{o.key}.n", f"{o.label}: n", "integer", unit="patients", minimum=1,
+                  outcome=o.key, part="n"),
+    )  # fmt: skip
+
+
+def _number(value: Any, where: str, name: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FormError(f"{where}: '{name}' must be a number, not {value!r}")
+    return float(value)
+
+
+def _string(entry: dict[str, Any], name: str, where: str, default: str = "") -> str:
+    value = entry.get(name, default)
+    if not isinstance(value, str):
+        raise FormError(f"{where}: '{name}' must be a string, not {value!r}")
+    return value.strip()
+
+
+def _key(entry: dict[str, Any], where: str, seen: set[str]) -> str:
+    key = entry.get("key")
+    if not isinstance(key, str) or not key:
+        raise FormError(f"{where}: needs a 'key' (a name like \"mean_age\")")
+    if not KEY_PATTERN.match(key):
+        raise FormError(
+            f"{where}: key {key!r} must be lower-case letters, digits and _ (starting with a letter)"
+        )
+    if key in RESERVED_KEYS:
+        raise FormError(f"{where}: key {key!r} is reserved; choose another name")
+    if key in seen:
+        raise FormError(f"{where}: key {key!r} is used twice")
+    seen.add(key)
+    return key
+
+
+_FIELD_KEYS = {"key", "label", "type", "help", "unit", "required", "min", "max", "choices"}
+_OUTCOME_KEYS = {"key", "label", "kind", "help", "unit"}
+
+
+def _parse_field(entry: Any, i: int, where0: str, seen: set[str]) -> FormField:
+    where = f"{where0}: [[fields]] entry {i}"
+    if not isinstance(entry, dict):
+        raise FormError(f"{where}: must be a table")
+    key = _key(entry, where, seen)
+    where = f"{where0}: field '{key}'"
+    unknown = sorted(set(entry) - _FIELD_KEYS)
+    if unknown:
+        raise FormError(
+            f"{where}: unknown setting {unknown[0]!r} (settings: {', '.join(sorted(_FIELD_KEYS))})"
+        )
+    ftype = entry.get("type", "text")
+    if ftype == "yes/no":
+        ftype = "yesno"
+    if ftype not in FIELD_TYPES:
+        raise FormError(f"{where}: unknown type {ftype!r} (types: {', '.join(FIELD_TYPES)})")
+    required = entry.get("required", False)
+    if not isinstance(required, bool):
+        raise FormError(f"{where}: 'required' must be true or false")
+    minimum = _number(entry.get("min"), where, "min")
+    maximum = _number(entry.get("max"), where, "max")
+    if (minimum is not None or maximum is not None) and ftype not in ("integer", "number"):
+        raise FormError(f"{where}: 'min'/'max' apply only to integer and number fields")
+    if minimum is not None and maximum is not None and minimum > maximum:
+        raise FormError(f"{where}: 'min' ({minimum:g}) is greater than 'max' ({maximum:g})")
+    choices = entry.get("choices")
+    if ftype == "choice":
+        if (
+            not isinstance(choices, list)
+            or not choices
+            or not all(isinstance(c, str) and c.strip() for c in choices)
+        ):
+            raise FormError(f"{where}: a choice field needs 'choices', a list of strings")
+        if len({c.strip().lower() for c in choices}) != len(choices):
+            raise FormError(f"{where}: 'choices' lists a choice twice")
+    elif choices is not None:
+        raise FormError(f"{where}: 'choices' apply only to choice fields")
+    return FormField(
+        key=key,
+        label=_string(entry, "label", where, key.replace("_", " ").capitalize()),
+        type=ftype,
+        help=_string(entry, "help", where),
+        unit=_string(entry, "unit", where),
+        required=required,
+        minimum=minimum,
+        maximum=maximum,
+        choices=tuple(c.strip() for c in choices) if ftype == "choice" and choices else (),
+    )
+
+
+def _parse_outcome(entry: Any, i: int, where0: str, seen: set[str]) -> Outcome:
+    where = f"{where0}: [[outcomes]] entry {i}"
+    if not isinstance(entry, dict):
+        raise FormError(f"{where}: must be a table")
+    key = _key(entry, where, seen)
+    where = f"{where0}: outcome '{key}'"
+    unknown = sorted(set(entry) - _OUTCOME_KEYS)
+    if unknown:
+        raise FormError(
+            f"{where}: unknown setting {unknown[0]!r} (settings: {', '.join(sorted(_OUTCOME_KEYS))})"
+        )
+    kind = entry.get("kind", "binary")
+    if kind not in OUTCOME_KINDS:
+        raise FormError(f"{where}: unknown kind {kind!r} (kinds: {', '.join(OUTCOME_KINDS)})")
+    return Outcome(
+        key=key,
+        label=_string(entry, "label", where, key.replace("_", " ").capitalize()),
+        kind=kind,
+        help=_string(entry, "help", where),
+        unit=_string(entry, "unit", where),
+    )
+
+
+def parse_form(text: str, path: Path) -> Form:
+    """Parse a form's text; ``path`` names it in messages."""
+    where = str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise FormError(f"{where}: invalid TOML: {exc}") from None
+    unknown = sorted(set(data) - {"form", "fields", "outcomes"})
+    if unknown:
+        raise FormError(
+            f"{where}: unknown section {unknown[0]!r} (sections: form, fields, outcomes)"
+        )
+    head = data.get("form", {})
+    if not isinstance(head, dict):
+        raise FormError(f"{where}: [form] must be a table")
+    fields_raw = data.get("fields", [])
+    outcomes_raw = data.get("outcomes", [])
+    if not isinstance(fields_raw, list):
+        raise FormError(f"{where}: 'fields' must be an array of tables ([[fields]])")
+    if not isinstance(outcomes_raw, list):
+        raise FormError(f"{where}: 'outcomes' must be an array of tables ([[outcomes]])")
+    if not fields_raw and not outcomes_raw:
+        raise FormError(f"{where}: the form has no [[fields]] and no [[outcomes]]")
+    seen: set[str] = set()
+    study_fields = tuple(_parse_field(e, i, where, seen) for i, e in enumerate(fields_raw, 1))
+    seen_outcomes: set[str] = set()
+    outcomes = tuple(
+        _parse_outcome(e, i, where, seen_outcomes) for i, e in enumerate(outcomes_raw, 1)
+    )
+    return Form(
+        path=path,
+        title=_string(head, "title", f"{where}: [form]", path.stem),
+        study_fields=study_fields,
+        outcomes=outcomes,
+        outcome_fields=tuple(f for o in outcomes for f in _outcome_fields(o)),
+    )
+
+
+def load_form(path: Path) -> Form:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise FormError(f"{path}: cannot read ({exc.strerror})") from None
+    return parse_form(text, path)
+
+
+def find_form(forms_dir: Path, name: str | None = None) -> Form:
+    """The workspace's form: ``forms/NAME.toml`` when named, else the only form there."""
+    if name:
+        candidate = Path(name)
+        if candidate.suffix != ".toml":
+            candidate = forms_dir / f"{name}.toml"
+        elif not candidate.is_absolute() and not candidate.exists():
+            candidate = forms_dir / candidate.name
+        if not candidate.is_file():
+            raise FormError(f"{candidate}: no such form")
+        return load_form(candidate)
+    forms = sorted(forms_dir.glob("*.toml")) if forms_dir.is_dir() else []
+    if not forms:
+        raise FormError(
+            f"{forms_dir}: no extraction form (*.toml); write one (see reviewflow/extraction/forms.py)"
+        )
+    if len(forms) > 1:
+        names = ", ".join(f.stem for f in forms)
+        raise FormError(f"{forms_dir}: several forms ({names}); choose one with --form NAME")
+    return load_form(forms[0])
+
+
+def shipped_form(name: str = "rescue_stenting") -> Form:
+    """A form shipped with reviewflow (the reference review's form)."""
+    from importlib.resources import as_file, files
+
+    resource = files("reviewflow.extraction").joinpath("forms", f"{name}.toml")
+    with as_file(resource) as path:
+        return parse_form(resource.read_text(encoding="utf-8"), Path(path))
