@@ -205,7 +205,6 @@ def run_search(
         total = len(s.exec(select(SearchHit.pmid).where(SearchHit.run_id == run_id)).all())
     show.start_fetch(total, total - len(todo))
     before = client.requests_sent
-    missing: list[str] = []
     try:
         for chunk in _fetch_batches(todo, history, batch_size):
             where = history.get(chunk[0]) if len(chunk) > 0 else None
@@ -215,7 +214,6 @@ def run_search(
             with store.write() as s:
                 store_records(s, run_id, records, reuse_same_source=True)
                 _mark_fetched(s, run_id, [r.pmid for r in records])
-            missing.extend(batch.missing)
             show.advance(len(chunk))
     except ReviewflowError as exc:
         done = total - len(_unfetched(store, run_id))
@@ -223,6 +221,8 @@ def run_search(
             f"{exc.message} ({done:,} of {total:,} records stored; run the same search again "
             "to resume)"
         ) from None
+    # what is still unstored, whatever the reason (PubMed never returned it): the run stays open
+    missing = _unfetched(store, run_id)
     return _finish(store, saved, run_id, count, translation, missing, warnings,
                    client.requests_sent - before, resumed is not None, n_slices)  # fmt: skip
 
@@ -239,8 +239,8 @@ def _unfinished_run(store: Store, saved: SavedQuery) -> int | None:
             .order_by(col(SearchRun.id).desc())
         ).all()
         for run in runs:
-            same = (run.query, run.date_from, run.date_to) == (
-                saved.query, saved.mindate, saved.maxdate,
+            same = (run.query, run.date_from, run.date_to, run.state.get("datetype", "pdat")) == (
+                saved.query, saved.mindate, saved.maxdate, saved.datetype,
             )  # fmt: skip
             if same:
                 return run.id
