@@ -37,8 +37,12 @@ class EffectSizes:
     total: FloatArray
 
 
-def escalc(measure: str, events: Sequence[float] | FloatArray, total: Sequence[float] | FloatArray,
-           add: float = 0.5) -> EffectSizes:
+def escalc(
+    measure: str,
+    events: Sequence[float] | FloatArray,
+    total: Sequence[float] | FloatArray,
+    add: float = 0.5,
+) -> EffectSizes:
     """Effect sizes and sampling variances, exactly as ``metafor::escalc(measure, xi, ni)``.
 
     ``add`` is the continuity correction applied, ``to="only0"``, for PLO and PLN.
@@ -79,8 +83,11 @@ def escalc(measure: str, events: Sequence[float] | FloatArray, total: Sequence[f
     return EffectSizes(measure=measure, yi=yi, vi=vi, events=x, total=n)
 
 
-def back_transform(measure: str, values: FloatArray | float, total: FloatArray | None = None,
-                   ) -> FloatArray:
+def back_transform(
+    measure: str,
+    values: FloatArray | float,
+    total: FloatArray | None = None,
+) -> FloatArray:
     """From the measure's scale back to a proportion, clipped to [0, 1].
 
     PFT uses metafor's ``transf.ipft.hm``: the inverse of the double arcsine at the harmonic
@@ -120,8 +127,11 @@ def ipft(y: FloatArray, n: float) -> FloatArray:
     return np.asarray(p, dtype=float)
 
 
-def clopper_pearson(events: FloatArray, total: FloatArray, level: float = 0.95,
-                    ) -> tuple[FloatArray, FloatArray]:
+def clopper_pearson(
+    events: FloatArray,
+    total: FloatArray,
+    level: float = 0.95,
+) -> tuple[FloatArray, FloatArray]:
     """Exact binomial interval (as R's ``binom.test``): beta quantiles; 0 and 1 at the ends."""
     x = np.asarray(events, dtype=float)
     n = np.asarray(total, dtype=float)
@@ -132,8 +142,11 @@ def clopper_pearson(events: FloatArray, total: FloatArray, level: float = 0.95,
     return np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
 
 
-def wilson(events: FloatArray, total: FloatArray, level: float = 0.95,
-           ) -> tuple[FloatArray, FloatArray]:
+def wilson(
+    events: FloatArray,
+    total: FloatArray,
+    level: float = 0.95,
+) -> tuple[FloatArray, FloatArray]:
     """Wilson score interval without continuity correction (R's ``prop.test(correct=FALSE)``)."""
     x = np.asarray(events, dtype=float)
     n = np.asarray(total, dtype=float)

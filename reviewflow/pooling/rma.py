@@ -86,8 +86,14 @@ def _q_root(yi: FloatArray, vi: FloatArray, target: float) -> float:
         if upper > 1e15:
             raise ArithmeticError("tau² is unbounded (Q does not fall to its target)")
     return float(
-        optimize.brentq(lambda t: q_statistic(yi, vi, t) - target, 0.0, upper,
-                        xtol=1e-15, rtol=4 * _EPS, maxiter=1000)
+        optimize.brentq(
+            lambda t: q_statistic(yi, vi, t) - target,
+            0.0,
+            upper,
+            xtol=1e-15,
+            rtol=4 * _EPS,
+            maxiter=1000,
+        )
     )
 
 
@@ -97,13 +103,18 @@ def _loglik(yi: FloatArray, vi: FloatArray, tau2: float, reml: bool) -> float:
     mu = np.sum(w * yi) / np.sum(w)
     rss = np.sum(w * (yi - mu) ** 2)
     if reml:
-        return float(-0.5 * (k - 1) * np.log(2 * np.pi) - 0.5 * np.sum(np.log(vi + tau2))
-                     - 0.5 * np.log(np.sum(w)) - 0.5 * rss)
+        return float(
+            -0.5 * (k - 1) * np.log(2 * np.pi)
+            - 0.5 * np.sum(np.log(vi + tau2))
+            - 0.5 * np.log(np.sum(w))
+            - 0.5 * rss
+        )
     return float(-0.5 * k * np.log(2 * np.pi) - 0.5 * np.sum(np.log(vi + tau2)) - 0.5 * rss)
 
 
-def _tau2_fisher(yi: FloatArray, vi: FloatArray, reml: bool, threshold: float = 1e-13,
-                 maxiter: int = 10_000) -> tuple[float, bool, int]:
+def _tau2_fisher(
+    yi: FloatArray, vi: FloatArray, reml: bool, threshold: float = 1e-13, maxiter: int = 10_000
+) -> tuple[float, bool, int]:
     """ML/REML by Fisher scoring from the Hedges (HE) start, as metafor's rma.uni."""
     k = len(yi)
     rss_ols = np.sum((yi - np.mean(yi)) ** 2)
@@ -119,9 +130,9 @@ def _tau2_fisher(yi: FloatArray, vi: FloatArray, reml: bool, threshold: float = 
         if reml:
             tr_p = sw - np.sum(w**2) / sw
             tr_pp = np.sum(w**2) - 2 * np.sum(w**3) / sw + (np.sum(w**2) / sw) ** 2
-            adj = (ypy - tr_p) / tr_pp
+            adj = float((ypy - tr_p) / tr_pp)
         else:
-            adj = (ypy - sw) / np.sum(w**2)
+            adj = float((ypy - sw) / np.sum(w**2))
         if not np.isfinite(adj):
             adj = 0.0
         while tau2 + adj < 0:
@@ -149,8 +160,9 @@ def tau2_ci(yi: FloatArray, vi: FloatArray, level: float = 0.95) -> tuple[float,
     return lower, upper
 
 
-def fit(yi: FloatArray, vi: FloatArray, method: str = "REML", test: str = "z",
-        level: float = 0.95) -> Fit:
+def fit(
+    yi: FloatArray, vi: FloatArray, method: str = "REML", test: str = "z", level: float = 0.95
+) -> Fit:
     """Pool ``yi`` with sampling variances ``vi``; raises ValueError on k < 2 (k < 1 for EE)."""
     method = method.upper()
     if method not in METHODS:
@@ -208,9 +220,25 @@ def fit(yi: FloatArray, vi: FloatArray, method: str = "REML", test: str = "z",
         q, q_pval, i2, h2 = 0.0, 1.0, 0.0, 1.0
     ci_tau2 = tau2_ci(yi, vi, level) if method != "EE" else None
     return Fit(
-        method=method, test=test, k=k, estimate=estimate, se=se,
-        ci_lower=estimate - crit * se, ci_upper=estimate + crit * se,
-        pi_lower=float(estimate - pi_half), pi_upper=float(estimate + pi_half), pval=pval,
-        tau2=tau2, tau2_ci=ci_tau2, i2=float(i2), h2=float(h2), q=float(q), q_df=k - 1,
-        q_pval=q_pval, weights=100 * w / sw, df=df, converged=converged, iterations=iterations,
+        method=method,
+        test=test,
+        k=k,
+        estimate=estimate,
+        se=se,
+        ci_lower=estimate - crit * se,
+        ci_upper=estimate + crit * se,
+        pi_lower=float(estimate - pi_half),
+        pi_upper=float(estimate + pi_half),
+        pval=pval,
+        tau2=tau2,
+        tau2_ci=ci_tau2,
+        i2=float(i2),
+        h2=float(h2),
+        q=float(q),
+        q_df=k - 1,
+        q_pval=q_pval,
+        weights=100 * w / sw,
+        df=df,
+        converged=converged,
+        iterations=iterations,
     )
