@@ -1,0 +1,396 @@
+"""``reviewflow extract``: the extraction screens.
+
+- The study list: every included study with the reviewer's own progress (fields filled,
+  required fields missing, problems). Enter opens a study.
+- A study: the form on the left (study fields, then each outcome's events/total), the report
+  on the right (title, citation, abstract, the study's notes and the reviewer's own screening
+  notes). A value is saved when Enter is pressed, when the field loses focus, and after a short
+  pause in typing; the message under the field says what is wrong with it as it is typed.
+- With ``--consensus``: the discrepancy view (:mod:`.widgets.extraction_consensus`).
+
+Blinding: the extraction screens read only the reviewer's own values (``values.my_values``).
+Saves run in thread workers owned by the app (not the screen), one at a time, newest value of a
+field last, so leaving a study never cancels a save; quitting waits for them.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from reviewflow.errors import ReviewflowError
+from reviewflow.extraction import values as extraction_values
+from reviewflow.extraction.forms import Form
+from reviewflow.extraction.studies import StudyInfo, list_studies
+from reviewflow.extraction.validate import check_study, problems_by_field
+from reviewflow.store import Store
+from reviewflow.tui.widgets.extraction_dialogs import ExtractionHelp
+from reviewflow.tui.widgets.extraction_field import ExtractionField
+
+HELP_TEXT = (
+    "Values are saved as you enter them: on Enter, when you leave a field (Tab), and after a "
+    "short pause in typing. You see only your own values; the other reviewer's stay hidden "
+    "until the consensus step. A value that does not fit the form is kept as typed and "
+    "flagged in red; consensus and export accept only valid values."
+)
+
+
+@dataclass(frozen=True)
+class StudyRow:
+    study: StudyInfo
+    progress: extraction_values.Progress
+
+
+class StudiesLoaded(Message):
+    def __init__(self, rows: list[StudyRow]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class StudyLoaded(Message):
+    def __init__(self, study_id: int, values: dict[str, str], notes: list[str]) -> None:
+        super().__init__()
+        self.study_id, self.values, self.notes = study_id, values, notes
+
+
+class ValueSaved(Message):
+    """A save finished (``error`` set when it did not reach the database)."""
+
+    def __init__(
+        self, field: ExtractionField, study_id: int, key: str, value: str, error: str = ""
+    ) -> None:
+        super().__init__()
+        self.field, self.study_id, self.key, self.value, self.error = (
+            field,
+            study_id,
+            key,
+            value,
+            error,
+        )
+
+
+def progress_text(p: extraction_values.Progress) -> Text:
+    text = Text(f"{p.filled}/{p.total}")
+    if p.problems:
+        text.append(f"  {p.problems} problem{'s' * (p.problems != 1)}", style="bold red")
+    elif p.required_missing and p.filled:
+        text.append(f"  {p.required_missing} required missing", style="yellow")
+    elif p.done:
+        text.append("  complete", style="green")
+    return text
+
+
+class StudiesScreen(Screen[None]):
+    """The included studies with the reviewer's progress."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open study"),
+        Binding("r", "reload", "Refresh"),
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[StudyRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading studies…", id="studies-status")
+        yield DataTable(id="studies", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Study", key="study", width=28)
+        table.add_column("Reports", key="reports", width=8)
+        table.add_column("Your progress", key="progress", width=36)
+        table.add_column("Title", key="title")
+        self.action_reload()
+
+    def on_screen_resume(self) -> None:
+        self.action_reload()
+
+    @property
+    def extract_app(self) -> ExtractApp:
+        assert isinstance(self.app, ExtractApp)
+        return self.app
+
+    @work(thread=True, exit_on_error=False, group="load")
+    def action_reload(self) -> None:
+        app = self.extract_app
+        studies = list_studies(app.store, app.reviewers_per_record)
+        progress = extraction_values.my_progress(
+            app.store, app.reviewer, app.form, [s.id for s in studies]
+        )
+        self.post_message(StudiesLoaded([StudyRow(s, progress[s.id]) for s in studies]))
+
+    @on(StudiesLoaded)
+    def loaded(self, message: StudiesLoaded) -> None:
+        self.rows = message.rows
+        table = self.query_one(DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for row in self.rows:
+            primary = row.study.primary
+            table.add_row(row.study.label, str(len(row.study.reports)), progress_text(row.progress),
+                          primary.title if primary else "", key=str(row.study.id))  # fmt: skip
+        if self.rows:
+            table.move_cursor(row=min(keep, len(self.rows) - 1))
+        done = sum(1 for r in self.rows if r.progress.done)
+        self.query_one("#studies-status", Static).update(
+            f"{self.extract_app.reviewer}: {len(self.rows)} included studies, {done} complete"
+            if self.rows
+            else "No included studies yet: include reports at full text first (reviewflow screen --stage full-text)"
+        )
+
+    @on(DataTable.RowSelected)
+    def selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        if not self.rows:
+            return
+        index = self.query_one(DataTable).cursor_row
+        self.app.push_screen(StudyScreen(self.rows, index))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open" and not self.rows:
+            return None
+        return True
+
+    def action_help(self) -> None:
+        self.app.push_screen(ExtractionHelp(self, HELP_TEXT))
+
+
+class StudyScreen(Screen[None]):
+    """One study: the form beside its report."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Studies"),
+        Binding("ctrl+n", "step(1)", "Next study"),
+        Binding("ctrl+p", "step(-1)", "Previous study"),
+        Binding("f1", "help", "Help"),
+    ]
+
+    def __init__(self, rows: list[StudyRow], index: int) -> None:
+        super().__init__()
+        self.rows, self.index = rows, index
+        self.study = rows[index].study
+        self.loaded_values: dict[str, str] = {}
+
+    @property
+    def extract_app(self) -> ExtractApp:
+        assert isinstance(self.app, ExtractApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        form = self.extract_app.form
+        yield Header()
+        yield Static(id="study-status")
+        with Horizontal(id="study-body"):
+            with VerticalScroll(id="form"):
+                yield Static(f"[b]{form.title}[/b]: study", classes="section")
+                for f in form.study_fields:
+                    yield ExtractionField(f)
+                for o in form.outcomes:
+                    yield Static(f"[b]Outcome[/b]: {o.label}", classes="section")
+                    for f in form.outcome_fields:
+                        if f.outcome == o.key:
+                            yield ExtractionField(f)
+            with VerticalScroll(id="report"):
+                yield Static(id="report-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.study.label
+        self._status("loading…")
+        self.load()
+
+    def _status(self, note: str = "") -> None:
+        values = {f.field_key: f.value for f in self.query(ExtractionField)}
+        p = extraction_values.progress_of(self.extract_app.form, values)
+        text = Text(f"{self.study.label}  ({self.index + 1}/{len(self.rows)})   ")
+        text.append_text(progress_text(p))
+        if note:
+            text.append(f"   {note}", style="dim")
+        self.query_one("#study-status", Static).update(text)
+
+    @work(thread=True, exit_on_error=False, group="load")
+    def load(self) -> None:
+        app = self.extract_app
+        mine = extraction_values.my_values(app.store, app.reviewer, self.study.id)
+        notes = extraction_values.my_screening_notes(
+            app.store, app.reviewer, [r.record_id for r in self.study.reports]
+        )
+        self.post_message(StudyLoaded(self.study.id, mine, notes))
+
+    @on(StudyLoaded)
+    def loaded(self, message: StudyLoaded) -> None:
+        self.loaded_values = message.values
+        for f in self.query(ExtractionField):
+            f.set_value(message.values.get(f.field_key, ""))
+        self.query_one("#report-text", Static).update(self.report_text(message.notes))
+        self.show_problems()
+        self._status()
+        first = self.query(ExtractionField).first()
+        first.query_one("Input").focus()
+
+    def report_text(self, notes: list[str]) -> Text:
+        text = Text()
+        for i, r in enumerate(self.study.reports):
+            if i:
+                text.append("\n\n" + "─" * 40 + "\n\n")
+            if len(self.study.reports) > 1:
+                text.append("Primary report\n" if r.is_primary else "Other report\n", style="dim")
+            text.append(r.title + "\n", style="bold")
+            text.append(r.citation + "\n\n", style="italic")
+            text.append(r.abstract or "(no abstract)")
+        if self.study.notes:
+            text.append("\n\nStudy notes\n", style="bold")
+            text.append(self.study.notes)
+        if notes:
+            text.append("\n\nYour screening notes\n", style="bold")
+            text.append("\n".join(notes))
+        return text
+
+    def show_problems(self) -> None:
+        """Field-level and cross-field messages (events > total) for what is on screen."""
+        fields = list(self.query(ExtractionField))
+        values = {f.field_key: f.value for f in fields}
+        problems = problems_by_field(check_study(self.extract_app.form, values))
+        for f in fields:
+            f.show_problem(problems.get(f.field_key, ""))
+
+    @on(ExtractionField.Edited)
+    def edited(self, message: ExtractionField.Edited) -> None:
+        self.extract_app.save(message.field, self.study.id, message.key, message.value)
+        self.show_problems()
+        self._status("saving…")
+
+    def on_value_saved(self, message: ValueSaved) -> None:
+        if message.error:
+            message.field.save_failed(message.error)
+            self._status(f"NOT SAVED: {message.error}")
+            return
+        message.field.show_saved("saved")
+        self.show_problems()
+        self._status("saved")
+
+    def _flush(self) -> None:
+        for f in self.query(ExtractionField):
+            f._post()
+
+    def action_back(self) -> None:
+        self._flush()
+        self.app.pop_screen()
+
+    def action_step(self, delta: int) -> None:
+        target = self.index + delta
+        if 0 <= target < len(self.rows):
+            self._flush()
+            self.app.switch_screen(StudyScreen(self.rows, target))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "step" and parameters:
+            target = self.index + int(str(parameters[0]))
+            return True if 0 <= target < len(self.rows) else None
+        return True
+
+    def action_help(self) -> None:
+        self.app.push_screen(ExtractionHelp(self, HELP_TEXT))
+
+
+class ExtractApp(App[None]):
+    """The extraction TUI for one reviewer, or the consensus view (``consensus_by``)."""
+
+    TITLE = "reviewflow: extraction"
+    CSS = """
+    #studies-status, #study-status { height: 1; padding: 0 2; background: $boost; }
+    #studies { height: 1fr; }
+    #study-body { height: 1fr; }
+    #form { width: 55%; border-right: solid $primary; }
+    #form .section { padding: 1 1 0 1; color: $accent; }
+    #report { width: 1fr; padding: 0 2; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+
+    def __init__(
+        self,
+        store: Store,
+        form: Form,
+        *,
+        reviewer: str,
+        reviewers_per_record: int = 2,
+        consensus_by: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.store, self.form, self.reviewer = store, form, reviewer
+        self.reviewers_per_record = reviewers_per_record
+        self.consensus_by = consensus_by
+        self._save_lock = threading.Lock()
+        self._latest: dict[tuple[int, str], int] = {}
+        self._sequence = 0
+
+    def on_mount(self) -> None:
+        if self.consensus_by:
+            from reviewflow.tui.widgets.extraction_consensus import ConsensusScreen
+
+            self.title = "reviewflow: extraction consensus"
+            self.sub_title = self.consensus_by
+            self.push_screen(ConsensusScreen())
+        else:
+            self.sub_title = self.reviewer
+            self.push_screen(StudiesScreen())
+
+    # -- saving ----------------------------------------------------------------------------
+    def save(self, field: ExtractionField, study_id: int, key: str, value: str) -> None:
+        """Save one value in a thread worker owned by the app; newest edit of a field wins."""
+        self._sequence += 1
+        seq = self._sequence
+        self._latest[(study_id, key)] = seq
+        self.run_worker(
+            lambda: self._save(field, study_id, key, value, seq),
+            thread=True,
+            exit_on_error=False,
+            group="save",
+        )
+
+    def _save(self, field: ExtractionField, study_id: int, key: str, value: str, seq: int) -> None:
+        with self._save_lock:
+            if self._latest.get((study_id, key), seq) > seq:
+                return  # a newer edit of this field is queued and will be saved
+            try:
+                extraction_values.save_value(
+                    self.store, self.reviewer, self.form, study_id, key, value
+                )
+                error = ""
+            except ReviewflowError as exc:
+                error = exc.message
+        message = ValueSaved(field, study_id, key, value, error)
+        if field.is_attached:
+            field.screen.post_message(message)
+
+    async def action_quit(self) -> None:
+        if isinstance(self.screen, StudyScreen):
+            self.screen._flush()
+        await self.wait_for_saves()
+        self.exit()
+
+    async def wait_for_saves(self) -> None:
+        pending = [w for w in self.workers if w.group in ("save", "consensus")]
+        if pending:
+            await self.workers.wait_for_complete(pending)
+
+    def notify_error(self, exc: Any) -> None:
+        self.notify(str(exc), severity="error")

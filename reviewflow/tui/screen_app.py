@@ -1,0 +1,413 @@
+"""``reviewflow screen``: one record at a time, single keys, every decision committed on the key.
+
+The app only calls the screening core. Database work runs in thread workers that report back by
+message; the handlers own the UI state. A decision is saved by a plain (never exclusive) worker
+and the screen moves on only when the commit has returned, so a later keypress cannot cancel
+it and a killed process loses nothing it showed as saved.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Footer, Header, ProgressBar, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from reviewflow.errors import ReviewflowError
+from reviewflow.screening import decisions as core
+from reviewflow.screening import flow
+from reviewflow.screening.queue import Progress, RecordView, ScreeningQueue
+from reviewflow.store.engine import Store
+from reviewflow.tui.widgets.dialogs import ChoicePrompt, HelpScreen, SearchPrompt, TextPrompt
+from reviewflow.tui.widgets.record_panel import RecordPanel
+
+DECISION_STYLE = {"include": "bold green", "exclude": "bold red", "maybe": "bold yellow"}
+STAGE_NAMES = {flow.TITLE_ABSTRACT: "title/abstract", flow.FULL_TEXT: "full text"}
+
+
+@dataclass(frozen=True)
+class ScreeningSetup:
+    """What the app needs to know about the review (from review.toml) and the reviewer."""
+
+    store: Store
+    reviewer: str
+    stage: str = flow.TITLE_ABSTRACT
+    rules: core.ScreeningRules = field(default_factory=core.ScreeningRules)
+    review_title: str = ""
+    highlight_include: tuple[str, ...] = ()
+    highlight_exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Where the reviewer is: a record (or none when the queue is empty) and the counts."""
+
+    position: int | None
+    view: RecordView | None
+    progress: Progress
+    length: int
+
+
+class RecordLoaded(Message):
+    def __init__(self, shown: Shown, info: str = "") -> None:
+        super().__init__()
+        self.shown, self.info = shown, info
+
+
+class DecisionSaved(Message):
+    """A change is committed to the database (posted after the commit returned)."""
+
+    def __init__(self, change: core.Change, action: str) -> None:
+        super().__init__()
+        self.change, self.action = change, action
+
+
+class ScreenApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "reviewflow"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("i", "decide('include')", "Include"),
+        Binding("e", "decide('exclude')", "Exclude"),
+        Binding("m", "decide('maybe')", "Maybe"),
+        Binding("r", "not_retrieved", "Not retrieved"),
+        Binding("u", "undo", "Undo"),
+        Binding("n", "note", "Note"),
+        Binding("right,l", "next", "Next", key_display="→"),
+        Binding("left,h", "previous", "Prev", key_display="←"),
+        Binding("space", "next_undecided", "Next to do", show=False),
+        Binding("g", "jump", "Go to"),
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+    KEY_HELP = [
+        ("i", "include the record", "decide"),
+        ("e", "exclude it (at full text: pick a reason)", "decide"),
+        ("m", "maybe (discuss at reconciliation)", "decide"),
+        ("r", "report not retrieved / retrieved again (full text)", "not_retrieved"),
+        ("u", "undo my last change (this session), else on this record", "undo"),
+        ("n", "write a note on my decision", "note"),
+        ("→ / l", "next record", "next"),
+        ("← / h", "previous record", "previous"),
+        ("space", "next record I have not decided", "next_undecided"),
+        ("g", "go to record number…", "jump"),
+        ("/", "search title, abstract, PMID, DOI", "search"),
+        ("↑ ↓ PgUp PgDn", "scroll the abstract", ""),
+        ("?", "this help", "help"),
+        ("q", "quit (every decision is already saved)", "quit"),
+    ]
+
+    def __init__(self, setup: ScreeningSetup) -> None:
+        super().__init__()
+        self.setup = setup
+        self.queue: ScreeningQueue | None = None
+        self.lock = threading.Lock()  # the queue's cache is used from one worker at a time
+        self.shown: Shown | None = None
+        self.saving = False
+        self.history: list[int] = []  # records I changed in this session, for undo
+        self.pending_notes: dict[int, str] = {}  # notes typed before deciding
+        self.saved: list[core.Change] = []  # every change committed in this session
+        self.title = f"reviewflow · {setup.review_title}" if setup.review_title else "reviewflow"
+        self.sub_title = f"{setup.reviewer} · {STAGE_NAMES[setup.stage]}"
+
+    # -- layout ------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="status"):
+            yield Static("", id="where")
+            yield ProgressBar(total=None, show_eta=False, id="progress")
+            yield Static("", id="counts")
+        yield RecordPanel(self.setup.highlight_include, self.setup.highlight_exclude, id="record")
+        yield Static("", id="mine")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(RecordPanel).focus()
+        self.load(start=True)
+
+    # -- workers -----------------------------------------------------------------------------
+    def _queue(self) -> ScreeningQueue:
+        if self.queue is None:
+            s = self.setup
+            self.queue = ScreeningQueue(s.store, s.reviewer, s.stage, s.rules)
+        return self.queue
+
+    def _shown(self, q: ScreeningQueue, position: int | None) -> Shown:
+        entry = q.entry(position) if position is not None else None
+        if entry is None:
+            position = None
+        view = q.record(entry.record_id) if entry is not None else None
+        return Shown(position, view, q.progress(), len(q))
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="load")
+    def load(
+        self,
+        position: int | None = None,
+        record_id: int | None = None,
+        start: bool = False,
+        refresh: bool = False,
+        info: str = "",
+    ) -> None:
+        with self.lock:
+            q = self._queue()
+            if refresh:
+                q.refresh()
+            if record_id is not None:
+                position = q.position_of(record_id)
+                if position is None:
+                    info = f"record {record_id} is not in this queue"
+                    position = self.shown.position if self.shown else None
+            if start:
+                after = -1 if position is None else position
+                position = q.next_undecided(after)
+                if position is None:
+                    position = max(after, 0)
+                    info = "you have decided every record of this stage"
+            shown = self._shown(q, position)
+        if not get_current_worker().is_cancelled:
+            self.post_message(RecordLoaded(shown, info))
+
+    @work(thread=True, exit_on_error=False, group="save")
+    def save(self, record_id: int, position: int, decision: str, reason: str = "") -> None:
+        s = self.setup
+        note = self.pending_notes.get(record_id)
+        with self.lock:
+            change = core.decide(s.store, s.reviewer, record_id, s.stage, decision, reason,
+                                 note=note, rules=s.rules)  # fmt: skip
+            q = self._queue()
+            q.apply(change)
+            self.post_message(DecisionSaved(change, decision))
+            following = q.next_undecided(position)
+            shown = self._shown(q, following if following is not None else position)
+        info = "" if following is not None else "you have decided every record of this stage"
+        self.post_message(RecordLoaded(shown, info))
+
+    @work(thread=True, exit_on_error=False, group="save")
+    def change_other(self, what: str, record_id: int, position: int, text: str = "") -> None:
+        """Undo, note or retrieval: commit, then show the record concerned again."""
+        s = self.setup
+        with self.lock:
+            q = self._queue()
+            change: core.Change | None = None
+            info = ""
+            if what == "undo":
+                change = core.undo(s.store, s.reviewer, record_id, s.stage)
+                info = "undone" if change else "nothing to undo on this record"
+            elif what == "note":
+                change = core.set_note(s.store, s.reviewer, record_id, s.stage, text)
+                info = "note saved"
+            elif what in ("not-retrieved", "retrieved"):
+                core.set_retrieval(s.store, s.reviewer, record_id, what == "retrieved")
+                q.refresh()
+                info = f"report marked {what.replace('-', ' ')}"
+            if change is not None:
+                q.apply(change)
+                self.post_message(DecisionSaved(change, what))
+            at = q.position_of(record_id)
+            shown = self._shown(q, position if at is None else at)
+        self.post_message(RecordLoaded(shown, info))
+
+    # -- message handlers (own the UI state) -------------------------------------------------
+    def on_decision_saved(self, message: DecisionSaved) -> None:
+        self.saved.append(message.change)
+        self.pending_notes.pop(message.change.record_id, None)
+        if message.action != "undo":
+            self.history.append(message.change.record_id)
+
+    def on_record_loaded(self, message: RecordLoaded) -> None:
+        self.saving = False
+        self.shown = message.shown
+        self.render_shown()
+        if message.info:
+            self.notify(message.info, timeout=3)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.saving = False
+            error = event.worker.error
+            text = error.message if isinstance(error, ReviewflowError) else (
+                f"internal error ({type(error).__name__}: {error})"
+            )  # fmt: skip
+            self.notify(text, severity="error", timeout=8)
+            self.refresh_bindings()
+
+    def render_shown(self) -> None:
+        shown = self.shown
+        if shown is None:
+            return
+        panel = self.query_one(RecordPanel)
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=max(shown.progress.total, 1), progress=shown.progress.decided)
+        self.query_one("#counts", Static).update(
+            f"{shown.progress.decided:,} / {shown.progress.total:,} decided"
+        )
+        where = self.query_one("#where", Static)
+        if shown.view is None or shown.position is None:
+            panel.show(None, "No records to screen at this stage.")
+            where.update("")
+            self.query_one("#mine", Static).update("")
+        else:
+            panel.show(shown.view)
+            where.update(f"Record {shown.position + 1:,} of {shown.length:,}")
+            self.query_one("#mine", Static).update(self.mine_line(shown.view))
+        self.refresh_bindings()
+
+    def mine_line(self, view: RecordView) -> Text:
+        line = Text()
+        if view.not_retrieved:
+            line.append("Report NOT RETRIEVED", style="bold magenta")
+            return line.append("  (r: mark it retrieved again)", style="dim")
+        mine = view.mine
+        if mine is None:
+            line.append("Not decided yet", style="dim")
+        else:
+            line.append("Your decision: ")
+            line.append(mine.decision.upper(), style=DECISION_STYLE[mine.decision])
+            if mine.reason:
+                line.append(f" — {mine.reason}")
+        note = self.pending_notes.get(view.record_id) or (mine.note if mine else "")
+        if note:
+            pending = mine is None or view.record_id in self.pending_notes
+            line.append("   Note: ", style="dim")
+            line.append(note + (" (saved with your decision)" if pending else ""), style="italic")
+        return line
+
+    # -- actions -----------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        view = self.shown.view if self.shown else None
+        position = self.shown.position if self.shown else None
+        if action == "not_retrieved" and self.setup.stage != flow.FULL_TEXT:
+            return False  # not part of title/abstract screening: hidden
+        if action in ("decide", "not_retrieved", "undo", "note") and (self.saving or view is None):
+            return None
+        if action in ("decide", "note") and view is not None and view.not_retrieved:
+            return None
+        if action == "undo" and not self.history and (view is None or view.mine is None):
+            return None
+        if action == "previous" and not position:
+            return None
+        if action == "next" and (
+            position is None or self.shown is None or position + 1 >= self.shown.length
+        ):
+            return None
+        return True
+
+    def _current(self) -> tuple[int, int] | None:
+        if self.shown is None or self.shown.view is None or self.shown.position is None:
+            return None
+        return self.shown.view.record_id, self.shown.position
+
+    def action_decide(self, decision: str) -> None:
+        current = self._current()
+        if current is None or self.saving:
+            return
+        record_id, position = current
+        if decision == "exclude" and self.setup.stage == flow.FULL_TEXT:
+
+            def with_reason(reason: str | None) -> None:
+                if reason:
+                    self._start_save(record_id, position, decision, reason)
+
+            self.push_screen(
+                ChoicePrompt("Why is this report excluded?", self.setup.rules.exclusion_reasons),
+                with_reason,
+            )
+            return
+        self._start_save(record_id, position, decision)
+
+    def _start_save(self, record_id: int, position: int, decision: str, reason: str = "") -> None:
+        self.saving = True
+        self.refresh_bindings()
+        self.save(record_id, position, decision, reason)
+
+    def action_not_retrieved(self) -> None:
+        current = self._current()
+        if current is None or self.saving or self.shown is None or self.shown.view is None:
+            return
+        what = "retrieved" if self.shown.view.not_retrieved else "not-retrieved"
+        self.saving = True
+        self.change_other(what, *current)
+
+    def action_undo(self) -> None:
+        current = self._current()
+        if current is None or self.saving:
+            return
+        record_id = self.history.pop() if self.history else current[0]
+        self.saving = True
+        self.change_other("undo", record_id, current[1])
+
+    def action_note(self) -> None:
+        current = self._current()
+        if current is None or self.shown is None or self.shown.view is None:
+            return
+        view = self.shown.view
+        record_id, position = current
+        old = self.pending_notes.get(record_id, view.mine.note if view.mine else "")
+
+        def save_note(text: str | None) -> None:
+            if text is None:
+                return
+            if view.mine is None:
+                self.pending_notes[record_id] = text
+                self.render_shown()
+                self.notify("the note will be saved with your decision", timeout=3)
+            else:
+                self.saving = True
+                self.change_other("note", record_id, position, text)
+
+        self.push_screen(TextPrompt(f"Note on record {record_id}", old), save_note)
+
+    def action_next(self) -> None:
+        if self.shown and self.shown.position is not None:
+            self.load(position=self.shown.position + 1)
+
+    def action_previous(self) -> None:
+        if self.shown and self.shown.position:
+            self.load(position=self.shown.position - 1)
+
+    def action_next_undecided(self) -> None:
+        self.load(position=self.shown.position if self.shown else None, start=True)
+
+    def action_jump(self) -> None:
+        length = self.shown.length if self.shown else 0
+
+        def go(text: str | None) -> None:
+            if text is None:
+                return
+            if not text.strip().isdigit() or not 1 <= int(text) <= length:
+                self.notify(f"type a number from 1 to {length:,}", severity="warning")
+                return
+            self.load(position=int(text) - 1)
+
+        self.push_screen(TextPrompt("Go to record number", hint=f"1 to {length:,}"), go)
+
+    def action_search(self) -> None:
+        def search(text: str) -> list:  # type: ignore[type-arg]
+            with self.lock:
+                return self._queue().search(text)
+
+        def go(record_id: int | None) -> None:
+            if record_id is not None:
+                self.load(record_id=record_id)
+
+        self.push_screen(SearchPrompt(search), go)
+
+    def action_help(self) -> None:
+        rows = [
+            (key, text, action == "" or bool(self.check_action(action, ())))
+            for key, text, action in self.KEY_HELP
+            if action != "not_retrieved" or self.setup.stage == flow.FULL_TEXT
+        ]
+        notes = (
+            "Your decisions are saved the moment you press the key. You see only your own "
+            "decisions; the other reviewer's appear at reconciliation."
+        )
+        self.push_screen(HelpScreen("Screening keys", rows, notes))

@@ -1,0 +1,144 @@
+"""One field of the extraction form: its label and unit, an input, the help text, and the
+validation message right under the input.
+
+Attributes down, messages up: the screen sets ``value``/``problem``/``saved``; the field checks
+what is typed as it is typed (the pure check of :mod:`reviewflow.extraction.validate`) and posts
+:class:`ExtractionField.Edited` when the value should be saved: on Enter, when the field loses
+focus, and after a short pause in typing (so a crash loses at most the last keystrokes).
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.suggester import SuggestFromList
+from textual.timer import Timer
+from textual.widgets import Input, Label, Static
+
+from reviewflow.extraction.forms import FormField
+from reviewflow.extraction.validate import check_value
+
+SAVE_AFTER_PAUSE = 0.8  # seconds without a keystroke before a value is saved
+
+
+def placeholder(f: FormField) -> str:
+    if f.type == "choice":
+        return " / ".join(f.choices)
+    if f.type == "yesno":
+        return "yes / no"
+    if f.type == "date":
+        return "YYYY-MM-DD"
+    if f.type == "integer":
+        return "whole number"
+    if f.type == "number":
+        return "number (decimal point)"
+    return ""
+
+
+class ExtractionField(Vertical):
+    """A form field. ``field_key`` is the stored field name (``outcome.mortality.events``)."""
+
+    DEFAULT_CSS = """
+    ExtractionField { height: auto; padding: 0 1; margin-bottom: 1; }
+    ExtractionField > Horizontal { height: auto; }
+    ExtractionField .field-label { width: 1fr; text-style: bold; }
+    ExtractionField .field-saved { width: auto; color: $text-muted; }
+    ExtractionField .field-help { color: $text-muted; height: auto; }
+    ExtractionField .field-problem { color: $error; height: auto; display: none; }
+    ExtractionField.-invalid .field-problem { display: block; }
+    ExtractionField.-invalid Input { border: tall $error; }
+    ExtractionField Input { width: 100%; }
+    """
+
+    class Edited(Message):
+        """The reviewer entered ``value`` for ``key``: save it."""
+
+        def __init__(self, field: ExtractionField, key: str, value: str) -> None:
+            super().__init__()
+            self.field = field
+            self.key = key
+            self.value = value
+
+    def __init__(self, spec: FormField, value: str = "") -> None:
+        super().__init__(id="field-" + spec.key.replace(".", "-"))
+        self.spec = spec
+        self.field_key = spec.key
+        self._initial = value
+        self._last_posted: str | None = value
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        f = self.spec
+        unit = f" ({f.unit})" if f.unit else ""
+        star = " *" if f.required else ""
+        with Horizontal():
+            yield Label(f"{f.label}{unit}{star}", classes="field-label")
+            yield Label("", classes="field-saved")
+        suggester = None
+        if f.type == "choice":
+            suggester = SuggestFromList(list(f.choices), case_sensitive=False)
+        elif f.type == "yesno":
+            suggester = SuggestFromList(["yes", "no"], case_sensitive=False)
+        yield Input(value=self._initial, placeholder=placeholder(f), suggester=suggester)
+        yield Static("", classes="field-problem")
+        if f.help:
+            yield Static(f.help, classes="field-help")
+
+    # -- attributes set by the screen ------------------------------------------------------
+    @property
+    def value(self) -> str:
+        return self.query_one(Input).value
+
+    def set_value(self, value: str) -> None:
+        """Show a stored value (without posting Edited)."""
+        self._last_posted = value
+        with self.prevent(Input.Changed):
+            self.query_one(Input).value = value
+        self.show_problem(check_value(self.spec, value).problem)
+
+    def show_problem(self, problem: str) -> None:
+        self.set_class(bool(problem), "-invalid")
+        self.query_one(".field-problem", Static).update(problem)
+
+    def save_failed(self, message: str) -> None:
+        """The save did not reach the database: try again on the next edit or blur."""
+        self._last_posted = None
+        self.show_saved("NOT SAVED")
+        self.show_problem(message)
+
+    def show_saved(self, text: str) -> None:
+        self.query_one(".field-saved", Label).update(text)
+
+    # -- typing ----------------------------------------------------------------------------
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.show_problem(check_value(self.spec, event.value).problem)
+        self.show_saved("…")
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(SAVE_AFTER_PAUSE, self._post)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._post()
+        self.screen.focus_next()
+
+    @on(Input.Blurred)
+    def _blurred(self, event: Input.Blurred) -> None:
+        event.stop()
+        self._post()
+
+    def _post(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        value = self.value
+        if value != self._last_posted:
+            self._last_posted = value
+            self.post_message(self.Edited(self, self.field_key, value))
+        else:
+            self.show_saved("saved" if value else "")
