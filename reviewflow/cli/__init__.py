@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "reviewflow.cli.export",
     "reviewflow.cli.dedup",
     "reviewflow.cli.extraction",
+    "reviewflow.cli.pool",
 ]
 
 
