@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "reviewflow.cli.importing",
     "reviewflow.cli.export",
     "reviewflow.cli.dedup",
+    "reviewflow.cli.screening",
     "reviewflow.cli.extraction",
     "reviewflow.cli.pool",
 ]

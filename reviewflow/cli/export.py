@@ -48,4 +48,23 @@ def export_records_command(app: AppContext, fmt: str, out: Path, without_duplica
     click.echo(f"{out}: {count} records ({fmt})")
 
 
+@export.command("decisions")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True,
+    help="CSV, one row per reviewer and record and stage.",
+)  # fmt: skip
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The file to write.",
+)  # fmt: skip
+@pass_app
+def export_decisions_command(app: AppContext, fmt: str, out: Path) -> None:
+    """Every reviewer's screening decisions: record_id, reviewer, stage, decision, reason,
+    note, decided_at (everyone's: a report for the review lead, not for blinded screening)."""
+    from reviewflow.screening.export import export_decisions
+
+    count = export_decisions(app.store(), out)
+    click.echo(f"{out}: {count} decisions ({fmt})")
+
+
 COMMANDS = [export]
