@@ -165,6 +165,8 @@ def fold(text: str) -> str:
     punctuation folded away. ``"<i>β</i>-Café &amp; co."`` → ``"beta cafe co"``."""
     if not text:
         return ""
+    if text.isascii() and "&" not in text and "<" not in text:
+        return _NON_WORD.sub(" ", text.lower()).strip()
     if "&" in text:
         text = html.unescape(text)
     if "<" in text:
@@ -362,6 +364,10 @@ def pages_of(value: str) -> tuple[str, str]:
     return first, f"{pre2 or pre1}{last_num}{post2 or post1}"
 
 
+def _only_digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
 def _number(value: str) -> str:
     """Volume or issue: the digits if there are any (``"7 (Suppl 2)"`` → ``"7"``)."""
     value = (value or "").strip()
@@ -390,6 +396,8 @@ class Prepared:
     issue: str
     first_page: str
     last_page: str
+    first_digits: str
+    end_digits: str  # digits of the last page, or of the first when there is no last
     doi: str
     preprint: bool
     pmid: str
@@ -465,10 +473,12 @@ def prepare(record: RecordData, index: int) -> Prepared:
         issue="" if "suppl" in record.issue.lower() else _number(record.issue),
         first_page=first,
         last_page=last,
+        first_digits=_only_digits(first),
+        end_digits=_only_digits(last or first),
         doi=doi,
         preprint=is_preprint_doi(doi),
         pmid=(record.pmid or "").strip(),
-        abstract=fold(record.abstract[:1500]) if record.abstract else "",
+        abstract=fold(record.abstract[:600])[:400] if record.abstract else "",
         conference=is_conference(record),
         kind=record.record_type or "other",
         completeness=completeness(record),

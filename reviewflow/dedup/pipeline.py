@@ -19,7 +19,7 @@ from reviewflow.dedup.classify import (
 from reviewflow.dedup.cluster import Clusters
 from reviewflow.dedup.merge import choose_kept
 from reviewflow.dedup.normalise import Prepared, prepare_all
-from reviewflow.dedup.score import PairScores, score_pair
+from reviewflow.dedup.score import PairScores, plainly_different, score_pair
 from reviewflow.records import RecordData
 
 _METHOD_RANK = {"manual": 0, "pmid": 1, "doi": 2, "auto": 3}
@@ -65,18 +65,25 @@ class DedupResult:
         return len(self.links)
 
 
-def classify_pairs(prepared: list[Prepared], settings: DedupSettings) -> tuple[list[Pair], int]:
-    """Every candidate pair classified; distinct pairs are dropped unless a rule vetoed them
-    (those constrain the clustering). Returns the pairs kept and how many were scored."""
+def classify_pairs(
+    prepared: list[Prepared], settings: DedupSettings
+) -> tuple[list[Pair], list[tuple[int, int]], int]:
+    """Every candidate pair classified. Returns the duplicate and maybe pairs, the pairs a rule
+    vetoed (they constrain the clustering), and how many pairs were compared."""
     kept: list[Pair] = []
+    vetoed: list[tuple[int, int]] = []
     pairs = candidate_pairs(prepared, settings.max_block)
     for i, j in pairs:
         a, b = prepared[i], prepared[j]
+        if plainly_different(a, b):
+            continue
         scores = score_pair(a, b)
         verdict = classify(a, b, scores, settings)
-        if verdict.label != DISTINCT or verdict.veto:
+        if verdict.veto:
+            vetoed.append((i, j))
+        if verdict.label != DISTINCT:
             kept.append(_pair(i, j, verdict, scores))
-    return kept, len(pairs)
+    return kept, vetoed, len(pairs)
 
 
 def _pair(i: int, j: int, verdict: Verdict, scores: PairScores) -> Pair:
@@ -106,7 +113,7 @@ def deduplicate(
     """
     settings = settings or DedupSettings()
     prepared = prepare_all(records)
-    pairs, scored = classify_pairs(prepared, settings)
+    pairs, vetoed, scored = classify_pairs(prepared, settings)
     decided_distinct = {(min(i, j), max(i, j)) for i, j in known_distinct}
     decided_duplicate = {(min(i, j), max(i, j)) for i, j in known_duplicate}
     decided = decided_distinct | decided_duplicate
@@ -115,7 +122,7 @@ def deduplicate(
         Pair(i, j, DUPLICATE, "manual", "confirmed by a person", 1.0, {})
         for i, j in sorted(decided_duplicate)
     ]
-    vetoed = [(p.a, p.b) for p in pairs if p.veto] + sorted(decided_distinct)
+    vetoed += sorted(decided_distinct)
     clusters = Clusters(prepared, vetoed)
     duplicates = sorted(
         (p for p in pairs if p.label == DUPLICATE),

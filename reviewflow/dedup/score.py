@@ -130,26 +130,40 @@ def _exact(x: str, y: str) -> str:
     return SAME if x == y else DIFFER
 
 
-def _digits(page: str) -> str:
-    return "".join(ch for ch in page if ch.isdigit())
-
-
 def _pages(a: Prepared, b: Prepared) -> str:
     """SAME when the first pages agree (``c37`` and ``37`` agree); DIFFER when neither the
     first nor the last pages agree; MISSING when they cannot be compared (an electronic
     article number against printed pages, a typo in one end)."""
     x, y = a.first_page, b.first_page
-    if x and y and (x == y or _digits(x) == _digits(y)):
+    if x and y and (x == y or (a.first_digits and a.first_digits == b.first_digits)):
         return SAME
-    end_a, end_b = a.last_page or x, b.last_page or y
-    if not end_a or not end_b:
+    last_a, last_b = a.end_digits, b.end_digits
+    if not last_a or not last_b:
         return MISSING
-    last_a, last_b = _digits(end_a), _digits(end_b)
-    if last_a and last_b and (last_a.endswith(last_b) or last_b.endswith(last_a)):
+    if last_a.endswith(last_b) or last_b.endswith(last_a):
         return MISSING  # "Suppl-12" against "S109-S112": the same end page, abbreviated
     if x and y and x[0].isdigit() != y[0].isdigit():
         return MISSING
     return DIFFER
+
+
+def plainly_different(a: Prepared, b: Prepared) -> bool:
+    """A cheap first look: no shared identifier, titles far apart, and not at the same
+    volume and page. Such pairs cannot be duplicates or maybes, so they are not scored."""
+    if not a.title or not b.title:
+        return False
+    if (a.doi and a.doi == b.doi) or (a.pmid and a.pmid == b.pmid):
+        return False
+    if a.first_page and a.first_page == b.first_page and a.volume == b.volume:
+        return False
+    cutoff = 0.7
+    if Indel.normalized_similarity(a.title, b.title, score_cutoff=cutoff):
+        return False
+    if a.title_alt and Indel.normalized_similarity(a.title_alt, b.title, score_cutoff=cutoff):
+        return False
+    return not (
+        b.title_alt and Indel.normalized_similarity(a.title, b.title_alt, score_cutoff=cutoff)
+    )
 
 
 def score_pair(a: Prepared, b: Prepared) -> PairScores:
