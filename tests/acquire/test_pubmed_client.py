@@ -8,10 +8,13 @@ no real recording of them exists offline; epost2.xml / epost3.xml are real `<ERR
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reviewflow.acquire.entrez.polite import Backoff, RateLimiter
 from reviewflow.acquire.entrez.responses import (
@@ -311,3 +314,33 @@ def test_backoff_is_capped_and_jittered() -> None:
     assert [low.delay(n) for n in (1, 2, 3, 4, 5, 6)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
     assert high.delay(6) == pytest.approx(14.99)
     assert low.delay(1, retry_after=3.0) == 3.0
+
+
+def test_a_long_strategy_is_sent_by_post(tmp_path: Path) -> None:
+    from reviewflow.acquire.search import load_query
+
+    saved = load_query(Path(__file__).resolve().parents[2] / "queries" / "rescue_stenting.toml")
+    steps = [
+        {"method": "POST", "endpoint": "esearch", "params": {"term": saved.query}, "body": "esearch8.xml"},
+        {"method": "GET", "endpoint": "esearch", "params": {"term": "abcXYZ"}, "body": "esearch8.xml"},
+    ]  # fmt: skip
+    transport = replay(tmp_path, steps)
+    client, _ = make_client(transport)
+    client.esearch(saved.query)
+    client.esearch("abcXYZ")
+    assert transport.exhausted
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.binary(max_size=400),
+        st.sampled_from(
+            [(DATA / n).read_bytes() for n in ("esearch2.xml", "epost3.xml", "efetch_pubmed1.xml")]
+        ).flatmap(lambda b: st.integers(0, len(b)).map(lambda k: b[:k])),
+    )
+)
+def test_any_reply_body_reads_or_is_a_reply_error(body: bytes) -> None:
+    for read in (parse_esearch, efetch_pmids, raise_for_body):
+        with contextlib.suppress(ReplyError):
+            read(body)
