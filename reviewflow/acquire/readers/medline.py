@@ -52,17 +52,20 @@ def parse_medline(text: str, path: Path | str) -> list[tuple[int, list[tuple[str
     fields: list[tuple[str, str]] = []
     start = 0
     for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("      ") and fields:  # a continuation line (blank ones too)
+            tag, value = fields[-1]
+            fields[-1] = (tag, f"{value} {line.strip()}".strip())
+            continue
         if not line.strip():
             if fields:
                 records.append((start, fields))
                 fields = []
             continue
-        if line.startswith("      ") or (line[:1] == " " and fields):
+        if line[:1] == " ":
+            where = f"record {len(records) + 1} (line {number})"
             if not fields:
-                raise fail(path, f"line {number}", "continuation line before any tag")
-            tag, value = fields[-1]
-            fields[-1] = (tag, f"{value} {line.strip()}".strip())
-            continue
+                raise fail(path, where, "continuation line before any tag")
+            raise fail(path, where, "continuation line not indented by six spaces")
         match = _TAG_LINE.match(line)
         if not match or line[4:6] not in ("- ", "-"):
             where = f"record {len(records) + 1} (line {number})"
