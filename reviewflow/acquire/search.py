@@ -24,6 +24,7 @@ import tempfile
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 
 from sqlalchemy import insert, update
@@ -145,6 +146,7 @@ class SearchReport:
     new_hits: int  # not found by the previous complete run of this query (all, on a first run)
     dropped_hits: int  # found by the previous run, not by this one
     previous_run_id: int | None
+    started_at: str  # when PubMed was searched (UTC, ISO 8601): the PRISMA-S "date run"
     records_added: int  # new records in the review
     already_in_review: int  # hits an earlier PubMed run brought in: provenance rows only
     fetched_requests: int
@@ -420,10 +422,14 @@ def _finish(
         run.state = state
         s.add(run)
         added = run.records_added
+        when = run.started_at
+        if when.tzinfo is not None:  # stored naive UTC, or aware on some backends
+            when = when.astimezone(UTC).replace(tzinfo=None)
+        started = when.isoformat(timespec="seconds") + "Z"
     return SearchReport(
         run_id=run_id, query_name=saved.name, count=count, translation=translation,
         hits=len(now_set), new_hits=len(now_set - before), dropped_hits=len(before - now_set),
-        previous_run_id=previous, records_added=added, already_in_review=links - added,
+        previous_run_id=previous, started_at=started, records_added=added, already_in_review=links - added,
         fetched_requests=requests, resumed=resumed, slices=slices, missing=missing,
         warnings=warnings,
     )  # fmt: skip

@@ -86,7 +86,8 @@ class _ToConsole(logging.Handler):
 def _summary(report: SearchReport) -> list[str]:
     lines = [
         f"{report.query_name}: PubMed counts {report.count:,} records, {report.hits:,} PMIDs "
-        f"retrieved (run {report.run_id}{', resumed' if report.resumed else ''}"
+        f"retrieved (run {report.run_id} of {report.started_at[:16].replace('T', ' ')} UTC"
+        f"{', resumed' if report.resumed else ''}"
         f"{f', {report.slices} date slices' if report.slices > 1 else ''})",
     ]
     if report.previous_run_id is not None:

@@ -8,6 +8,7 @@ reply; its ESearch reply is BUILT to list that reply's two PMIDs (see its sessio
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -60,6 +61,7 @@ def test_search_replayed_end_to_end(sqlite_workspace: Workspace) -> None:
     assert report["query_name"] == "small" and report["count"] == 2
     assert (report["records_added"], report["new_hits"], report["missing"]) == (2, 2, [])
     assert report["translation"] == '"session test"[All Fields]'
+    assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ", report["started_at"])
     store = open_store(ws.database_url())
     with store.read() as s:
         assert sorted(r.pmid for r in s.exec(select(Record)).all()) == sorted(PUBMED1)
@@ -72,7 +74,10 @@ def test_search_replayed_end_to_end(sqlite_workspace: Workspace) -> None:
                              env={**NO_ENV, "REVIEWFLOW_EMAIL": EMAIL})  # fmt: skip
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0] == "small: PubMed counts 2 records, 2 PMIDs retrieved (run 2)"
+    assert re.fullmatch(
+        r"small: PubMed counts 2 records, 2 PMIDs retrieved \(run 2 of 20\d\d-\d\d-\d\d \d\d:\d\d UTC\)",
+        lines[0],
+    ), lines[0]
     assert lines[1] == "  since run 1: 0 new PMIDs, 0 no longer found"
     assert (
         lines[2] == "  records added to the review: 0; already in the review (provenance only): 2"
