@@ -77,7 +77,7 @@ class Contact:
         if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.email or ""):
             raise InputError(
                 f"contact e-mail {self.email!r} is not an e-mail address: NCBI requires one "
-                "(--email, REVIEWFLOW_EMAIL, or email under [search] in review.toml)"
+                "(--email, REVIEWFLOW_EMAIL, or email under [contact] in review.toml)"
             )
 
 
@@ -348,12 +348,12 @@ def contact_from(
     email: str | None, config_email: str | None = None, environ: Mapping[str, str] | None = None
 ) -> Contact:
     """The contact for NCBI: ``--email``, else ``REVIEWFLOW_EMAIL``, else review.toml's
-    ``[search] email``; the API key only from ``NCBI_API_KEY``."""
+    ``[contact] email``; the API key only from ``NCBI_API_KEY``."""
     env = os.environ if environ is None else environ
     chosen = (email or env.get("REVIEWFLOW_EMAIL") or config_email or "").strip()
     if not chosen:
         raise InputError(
             "no contact e-mail for NCBI: pass --email, set REVIEWFLOW_EMAIL, or add "
-            'email = "…" under [search] in review.toml'
+            'email = "…" under [contact] in review.toml'
         )
     return Contact(email=chosen, api_key=(env.get("NCBI_API_KEY") or "").strip())
