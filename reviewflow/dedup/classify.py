@@ -76,7 +76,7 @@ def _conflicts(a: Prepared, b: Prepared, s: PairScores) -> list[str]:
         found.append("a book against an article")
     if (
         s.journal is not None
-        and s.journal < 0.6
+        and s.journal < 0.7
         and not (a.conference or b.conference or a.preprint or b.preprint)
         # the same volume and pages under a series name and a journal name: one article
         and not (s.volume == SAME and s.pages == SAME)
@@ -190,6 +190,12 @@ def classify(a: Prepared, b: Prepared, s: PairScores, settings: DedupSettings) -
             return Verdict(DUPLICATE, "auto", "title and bibliographic fields agree")
         if title >= 0.9 and _at_least(authors, 0.9) and support >= 3:
             return Verdict(DUPLICATE, "auto", "near title; authors and fields agree")
+        one_lacks_place = (a.volume == "" and a.first_page == "") != (
+            b.volume == "" and b.first_page == ""
+        )
+        online_first = title >= 0.98 and _at_least(s.journal, 0.9) and one_lacks_place
+        if online_first and _at_least(authors, 0.9):
+            return Verdict(DUPLICATE, "auto", "online-first and issue version")
         if title >= 0.8 and _at_least(authors, 0.95) and support >= 4:
             return Verdict(DUPLICATE, "auto", "similar title; authors and all fields agree")
     if title >= 0.85 and (authors is None or authors >= 0.7):

@@ -27,6 +27,7 @@ _LETTERS = {
     "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th",
     "ı": "i", "ŀ": "l", "ĸ": "k",
 }  # fmt: skip
+_LETTERS.update({k.upper(): v for k, v in _LETTERS.items() if len(k.upper()) == 1})
 _FOLD = str.maketrans({**_GREEK, **{k.upper(): v for k, v in _GREEK.items()}, **_LETTERS})
 _TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9:]*(?:\s[^<>]*)?/?>")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -277,8 +278,11 @@ def title_numbers(title: str) -> tuple[str, ...]:
 
 
 def notice_kind(raw_title: str, publication_types: list[str]) -> str:
-    """ "erratum" | "retraction" | "reply" | "comment" | "" (an article)."""
+    """The kind of notice a title announces: erratum, retraction, reply, comment, or ""
+    (an article)."""
     title = html.unescape(raw_title or "").strip().lstrip("[").lower()
+    if _REPLY_SUFFIX.search(title.rstrip(" .]")):
+        return "reply"  # "<title of the letter> - Reply"
     for kind, pattern in _NOTICES:
         if pattern.search(title):
             return kind
