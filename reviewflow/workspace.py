@@ -12,9 +12,12 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewflow.errors import WorkspaceError
+
+if TYPE_CHECKING:
+    from reviewflow.store import Store
 
 REVIEW_FILE = "review.toml"
 DEFAULT_DB = "db/reviewflow.sqlite"
@@ -86,6 +89,62 @@ class Workspace:
         if url:
             return url
         return f"sqlite:///{self.root / DEFAULT_DB}"
+
+
+DB_GITIGNORE = (
+    "# the review database is not committed; the migrations live in reviewflow/store\n"
+    "*.sqlite\n*.sqlite-*\n"
+)
+
+
+def create_workspace(
+    root: Path,
+    title: str = "Untitled systematic review",
+    *,
+    review_toml: str | None = None,
+    db_url: str | None = None,
+) -> tuple[Workspace, Store]:
+    """Create ``review.toml``, ``queries/``, ``forms/`` and ``db/`` with a migrated database.
+
+    In a review folder that has a review.toml but no database yet (a cloned review), keep the
+    settings and create the rest. Returns the workspace and its open store.
+    """
+    from reviewflow.store import open_store
+    from reviewflow.store.reviewers import sync_reviewers
+
+    if root.exists() and not root.is_dir():
+        raise WorkspaceError(f"{root} exists and is not a folder")
+    existing = (root / REVIEW_FILE).exists()
+    if existing:
+        url = Workspace(root, load_config(root / REVIEW_FILE)).database_url(db_url)
+        if not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).exists():
+            raise WorkspaceError(
+                f"{root / REVIEW_FILE} already exists: {root} is already a workspace"
+            )
+    for sub in ("queries", "forms", "db"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    if not (root / "db" / ".gitignore").exists():
+        (root / "db" / ".gitignore").write_text(DB_GITIGNORE, encoding="utf-8")
+    if not existing:
+        text = review_toml if review_toml is not None else review_toml_template(title)
+        (root / REVIEW_FILE).write_text(text, encoding="utf-8")
+        _copy_shipped_forms(root / "forms")
+    ws = Workspace(root, load_config(root / REVIEW_FILE))
+    store = open_store(ws.database_url(db_url), create=True)
+    sync_reviewers(store, ws.config)
+    return ws, store
+
+
+def _copy_shipped_forms(target: Path) -> None:
+    """The extraction forms shipped with reviewflow, as a starting point."""
+    from importlib.resources import files
+
+    shipped = files("reviewflow.extraction").joinpath("forms")
+    if not shipped.is_dir():
+        return
+    for form in shipped.iterdir():
+        if form.name.endswith(".toml") and not (target / form.name).exists():
+            (target / form.name).write_text(form.read_text(encoding="utf-8"), encoding="utf-8")
 
 
 def find_workspace(start: Path | None = None) -> Workspace:

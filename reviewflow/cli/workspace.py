@@ -7,30 +7,7 @@ from pathlib import Path
 import click
 
 from reviewflow.cli.common import AppContext, echo_json, pass_app
-from reviewflow.errors import WorkspaceError
-from reviewflow.store import open_store
-from reviewflow.store.reviewers import sync_reviewers
-from reviewflow.workspace import (
-    DEFAULT_DB,
-    REVIEW_FILE,
-    Workspace,
-    load_config,
-    review_toml_template,
-)
-
-DB_GITIGNORE = "# the review database is not committed; the migrations live in reviewflow/store\n*.sqlite\n*.sqlite-*\n"
-
-
-def _copy_example_forms(target: Path) -> None:
-    """The extraction forms shipped with reviewflow, as a starting point."""
-    from importlib.resources import files
-
-    shipped = files("reviewflow.extraction").joinpath("forms")
-    if not shipped.is_dir():
-        return
-    for form in shipped.iterdir():
-        if form.name.endswith(".toml") and not (target / form.name).exists():
-            (target / form.name).write_text(form.read_text(encoding="utf-8"), encoding="utf-8")
+from reviewflow.workspace import DEFAULT_DB, REVIEW_FILE, create_workspace
 
 
 @click.command()
@@ -47,31 +24,10 @@ def init(app: AppContext, directory: Path, title: str) -> None:
     Writes review.toml, queries/, forms/ and db/ with an empty database.
     """
     root = directory.resolve()
-    if root.exists() and not root.is_dir():
-        raise WorkspaceError(f"{root} exists and is not a folder")
     existing = (root / REVIEW_FILE).exists()
-    if existing:
-        # a review folder cloned without its database: keep review.toml, create the rest
-        ws = Workspace(root, load_config(root / REVIEW_FILE))
-        url = ws.database_url(app.db_url)
-        if not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).exists():
-            raise WorkspaceError(
-                f"{root / REVIEW_FILE} already exists: {root} is already a workspace"
-            )
-    for sub in ("queries", "forms", "db"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    if not (root / "db" / ".gitignore").exists():
-        (root / "db" / ".gitignore").write_text(DB_GITIGNORE, encoding="utf-8")
-    if not existing:
-        (root / REVIEW_FILE).write_text(review_toml_template(title), encoding="utf-8")
-        _copy_example_forms(root / "forms")
-    ws = Workspace(root, load_config(root / REVIEW_FILE))
-    store = open_store(ws.database_url(app.db_url), create=True)
-    try:
-        sync_reviewers(store, ws.config)
-        where = store.display_url
-    finally:
-        store.dispose()
+    ws, store = create_workspace(root, title, db_url=app.db_url)
+    where = store.display_url
+    store.dispose()
     click.echo(f"{'Opened existing' if existing else 'Created'} review workspace {root}")
     click.echo(f"  settings:  {root / REVIEW_FILE}  (title, criteria, reviewers)")
     click.echo(f"  searches:  {root / 'queries'}/")
