@@ -103,6 +103,7 @@ def create_workspace(
     *,
     review_toml: str | None = None,
     db_url: str | None = None,
+    copy_forms: bool = True,
 ) -> tuple[Workspace, Store]:
     """Create ``review.toml``, ``queries/``, ``forms/`` and ``db/`` with a migrated database.
 
@@ -128,7 +129,8 @@ def create_workspace(
     if not existing:
         text = review_toml if review_toml is not None else review_toml_template(title)
         (root / REVIEW_FILE).write_text(text, encoding="utf-8")
-        _copy_shipped_forms(root / "forms")
+        if copy_forms:
+            _copy_shipped_forms(root / "forms")
     ws = Workspace(root, load_config(root / REVIEW_FILE))
     store = open_store(ws.database_url(db_url), create=True)
     sync_reviewers(store, ws.config)

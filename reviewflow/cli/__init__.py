@@ -24,9 +24,11 @@ COMMAND_MODULES = [
     "reviewflow.cli.importing",
     "reviewflow.cli.export",
     "reviewflow.cli.dedup",
+    "reviewflow.cli.report",
     "reviewflow.cli.screening",
     "reviewflow.cli.extraction",
     "reviewflow.cli.pool",
+    "reviewflow.cli.demo",
 ]
 
 

@@ -1,0 +1,1 @@
+"""The offline demonstration review (``reviewflow demo``): real data, simulated key presses."""
