@@ -14,6 +14,8 @@ from reviewflow.cli.export import export
 from reviewflow.errors import InputError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from reviewflow.extraction.forms import Form
     from reviewflow.extraction.studies import StudyInfo
 
@@ -302,6 +304,33 @@ def export_extraction(
     write_extraction(frame, out, fmt)
     what = "values" if long_ else "studies"
     click.echo(f"{out}: {len(frame)} {what} ({fmt})")
+
+
+# -- hand-off to pooling (reviewflow pool --outcome NAME) -------------------------------------
+def outcome_study_table(outcome: str, subgroup: str | None) -> tuple[pd.DataFrame, str]:
+    """The workspace's consensus extraction of one outcome as a pooling table (study, events,
+    total[, subgroup]) and a name for messages. Studies without the outcome are left out (said
+    on stderr)."""
+    from reviewflow.extraction.export import outcome_table
+
+    ctx = click.get_current_context()
+    app = ctx.find_object(AppContext)
+    if app is None:  # pragma: no cover - the group always sets it
+        raise InputError("pool --outcome needs the reviewflow command group")
+    form = _form(app, None)
+    _studies(app)
+    table, skipped = outcome_table(
+        app.store(), form, outcome, app.workspace().config.reviewers_per_record, subgroup
+    )
+    source = f"consensus extraction, outcome {outcome!r}"
+    if skipped:
+        click.echo(
+            f"{len(skipped)} studies without events/total for {outcome}: {', '.join(skipped)}",
+            err=True,
+        )
+    if table.empty:
+        raise InputError(f"{source}: no study has both events and total yet")
+    return table, source
 
 
 COMMANDS = [extract, studies, extraction]

@@ -11,6 +11,8 @@ from reviewflow.cli.common import echo_json
 from reviewflow.errors import InputError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from reviewflow.pooling.analysis import LeaveOneOutRow, PooledResult, SubgroupResult
 
 _FOREST_SUFFIXES = (".svg", ".png", ".pdf")
@@ -57,6 +59,11 @@ _FOREST_SUFFIXES = (".svg", ".png", ".pdf")
     show_default=True,
     help="Confidence interval of each study's proportion.",
 )
+@click.option(
+    "--outcome",
+    metavar="NAME",
+    help="Pool this outcome of the review's consensus extraction instead of a FILE.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option(
     "--forest",
@@ -76,6 +83,7 @@ def pool_command(
     subgroup: str | None,
     leave_one_out: bool,
     study_ci: str,
+    outcome: str | None,
     as_json: bool,
     forest: Path | None,
     title: str | None,
@@ -84,30 +92,25 @@ def pool_command(
     estimate with 95% CI and prediction interval, tau², I², Q, on the proportion scale.
 
     Example: reviewflow pool studies.csv --events deaths --total n --study author
+
+    In a review: reviewflow pool --outcome mortality (the consensus extraction's events/total).
     """
     from reviewflow.pooling import analysis
-    from reviewflow.pooling.table import read_study_table
 
-    if file is None:
-        raise InputError("pool: give the study table FILE.csv (with --events and --total)")
-    missing = [name for name, value in (("--events", events), ("--total", total)) if not value]
-    if missing:
-        raise InputError(
-            f"pool: {file}: say which columns hold the counts ({' and '.join(missing)})"
-        )
-    assert events is not None and total is not None
     if forest is not None and forest.suffix.lower() not in _FOREST_SUFFIXES:
         raise InputError(f"{forest}: the forest plot must be .svg, .png or .pdf")
-    study_column = study
-    if study_column is None:
-        import pandas as pd
+    if outcome is not None:
+        if file is not None:
+            raise InputError("pool: give either FILE or --outcome, not both")
+        from reviewflow.cli.extraction import outcome_study_table
 
-        try:
-            header = [str(c) for c in pd.read_csv(file, nrows=0, encoding="utf-8-sig").columns]
-        except Exception:  # read_study_table reports the real problem below
-            header = []
-        study_column = "study" if "study" in header else None
-    table = read_study_table(file, events, total, study_column, subgroup)
+        table, source = outcome_study_table(outcome, subgroup)
+    elif file is None:
+        raise InputError(
+            "pool: give the study table FILE.csv (with --events and --total), or --outcome NAME"
+        )
+    else:
+        table, source = _read_file(file, events, total, study, subgroup), str(file)
     grouped = None
     if subgroup is not None:
         grouped = analysis.pool_subgroups(
@@ -116,7 +119,7 @@ def pool_command(
             method=method,
             knha=knha,
             study_interval=study_ci,
-            source=str(file),
+            source=source,
         )
         result = grouped.overall
     else:
@@ -126,10 +129,10 @@ def pool_command(
             method=method,
             knha=knha,
             study_interval=study_ci,
-            source=str(file),
+            source=source,
         )
     loo = (
-        analysis.leave_one_out(table, measure=measure, method=method, knha=knha, source=str(file))
+        analysis.leave_one_out(table, measure=measure, method=method, knha=knha, source=source)
         if leave_one_out
         else None
     )
@@ -145,6 +148,33 @@ def pool_command(
         echo_json(data)
         return
     _print_text(result, grouped, loo, forest)
+
+
+def _read_file(
+    file: Path,
+    events: str | None,
+    total: str | None,
+    study: str | None,
+    subgroup: str | None,
+) -> pd.DataFrame:
+    from reviewflow.pooling.table import read_study_table
+
+    missing = [name for name, value in (("--events", events), ("--total", total)) if not value]
+    if missing:
+        raise InputError(
+            f"pool: {file}: say which columns hold the counts ({' and '.join(missing)})"
+        )
+    assert events is not None and total is not None
+    study_column = study
+    if study_column is None:
+        import pandas as pd
+
+        try:
+            header = [str(c) for c in pd.read_csv(file, nrows=0, encoding="utf-8-sig").columns]
+        except Exception:  # read_study_table reports the real problem below
+            header = []
+        study_column = "study" if "study" in header else None
+    return read_study_table(file, events, total, study_column, subgroup)
 
 
 def _print_text(

@@ -92,3 +92,34 @@ def write_extraction(frame: pd.DataFrame, out: Path, fmt: str) -> None:
             raise InputError(f"unknown export format {fmt!r}: use csv or xlsx")
     except OSError as exc:
         raise InputError(f"{out}: cannot write ({exc.strerror})") from None
+
+
+def outcome_table(
+    store: Store,
+    form: Form,
+    outcome: str,
+    reviewers_per_record: int = 2,
+    subgroup: str | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """One binary outcome of the consensus extraction as a pooling table: columns ``study``,
+    ``events``, ``total`` (and ``subgroup``, a study field, when asked). Studies that lack the
+    outcome's events or total are left out and returned by label."""
+    spec = form.outcome(outcome)
+    if spec.kind != "binary":
+        raise InputError(
+            f"{form.path.name}: outcome {outcome!r} is continuous (mean/SD/n); "
+            "pooling reads events/total outcomes"
+        )
+    if subgroup is not None and (not form.has(subgroup) or subgroup.startswith("outcome.")):
+        fields = ", ".join(f.key for f in form.study_fields)
+        raise InputError(f"{form.path.name}: no study field {subgroup!r} to group by ({fields})")
+    frame = extraction_frame(store, form, reviewers_per_record)
+    events, total = f"outcome.{outcome}.events", f"outcome.{outcome}.total"
+    has = frame[events].notna() & frame[total].notna()
+    skipped = [str(s) for s in frame.loc[~has, "study"]]
+    columns = ["study", events, total] + ([subgroup] if subgroup else [])
+    table = frame.loc[has, columns].rename(columns={events: "events", total: "total"})
+    if subgroup:
+        table = table.rename(columns={subgroup: "subgroup"})
+        table["subgroup"] = table["subgroup"].astype("object").where(table["subgroup"].notna(), "")
+    return table.reset_index(drop=True), skipped

@@ -63,20 +63,18 @@ def check_value(f: FormField, text: str) -> Checked:
     if f.type == "text":
         return Checked(f.key, text, raw)
     if f.type == "integer":
-        cleaned = raw.replace(" ", "")
-        if not _INTEGER.match(cleaned):
+        if not _INTEGER.match(raw):
             return Checked(f.key, text, problem=f"{f.label}: must be a whole number (got {raw!r})")
-        n = int(cleaned)
+        n = int(raw)
         return Checked(f.key, text, str(n), _range(f, n))
     if f.type == "number":
-        cleaned = raw.replace(" ", "")
-        if "," in cleaned:
+        if "," in raw:
             return Checked(
                 f.key, text, problem=f"{f.label}: use a decimal point, not a comma (got {raw!r})"
             )
-        if not _NUMBER.match(cleaned):
+        if not _NUMBER.match(raw):
             return Checked(f.key, text, problem=f"{f.label}: must be a number (got {raw!r})")
-        x = float(cleaned)
+        x = float(raw)
         if not math.isfinite(x):
             return Checked(f.key, text, problem=f"{f.label}: must be a finite number")
         normal = str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)

@@ -147,3 +147,19 @@ def progress_of(form: Form, values: dict[str, str], keys: set[str] | None = None
 
 def my_problems(store: Store, reviewer: str, form: Form, study_id: int) -> list[Problem]:
     return check_study(form, my_values(store, reviewer, study_id), complete=True)
+
+
+def my_screening_notes(store: Store, reviewer: str, record_ids: list[int]) -> list[str]:
+    """``reviewer``'s own screening notes on the given reports (never another's)."""
+    from reviewflow.store.models import Decision
+
+    if not record_ids:
+        return []
+    with store.read() as s:
+        me = reviewer_row(s, reviewer)
+        rows = s.exec(
+            select(Decision).where(
+                Decision.reviewer_id == me.id, col(Decision.record_id).in_(record_ids)
+            )
+        ).all()
+        return [f"{d.stage} (record {d.record_id}): {d.note}" for d in rows if d.note.strip()]

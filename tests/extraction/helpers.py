@@ -69,7 +69,11 @@ def build_screened_review(store: Store, n: int = 8, included: int = 5) -> list[i
                 ta = "include" if i <= included else "exclude"
                 s.add(Decision(record_id=rid, reviewer_id=who, stage="title-abstract", decision=ta))
                 if i < included:
-                    s.add(Decision(record_id=rid, reviewer_id=who, stage="full-text", decision="include"))
+                    s.add(
+                        Decision(
+                            record_id=rid, reviewer_id=who, stage="full-text", decision="include"
+                        )
+                    )
                 elif i == included:
                     s.add(Decision(record_id=rid, reviewer_id=who, stage="full-text",
                                    decision="exclude", reason="Wrong study design"))  # fmt: skip

@@ -1,0 +1,165 @@
+"""The extraction TUI driven with Pilot: entries reach the database as typed, validation shows at
+the field, blinding holds on screen, and the consensus screen settles discrepancies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import select
+from textual.widgets import DataTable, Input, Static
+
+from reviewflow.extraction.consensus import consensus_values
+from reviewflow.extraction.forms import Form, find_form
+from reviewflow.extraction.studies import StudyInfo, list_studies, sync_studies
+from reviewflow.extraction.values import my_values, save_value
+from reviewflow.store import Store, open_store
+from reviewflow.store.models import AuditEntry, ExtractionValue
+from reviewflow.tui.extract_app import ExtractApp, StudiesScreen, StudyScreen
+from reviewflow.tui.widgets.extraction_consensus import ConsensusScreen
+from reviewflow.tui.widgets.extraction_field import ExtractionField
+from reviewflow.workspace import Workspace
+from tests.extraction.helpers import build_screened_review, pritz_counts
+
+SIZE = (140, 50)
+
+
+@pytest.fixture
+def review(sqlite_workspace: Workspace) -> Iterator[tuple[Store, Form, list[StudyInfo]]]:
+    store = open_store(sqlite_workspace.database_url())
+    build_screened_review(store)
+    sync_studies(store, 2)
+    yield store, find_form(sqlite_workspace.forms_dir), list_studies(store, 2)
+    store.dispose()
+
+
+async def settle(app: ExtractApp) -> None:
+    await app.workers.wait_for_complete()
+    await app.workers.wait_for_complete()
+
+
+def field(app: ExtractApp, key: str) -> ExtractionField:
+    return app.screen.query_one(f"#field-{key.replace('.', '-')}", ExtractionField)
+
+
+async def open_first_study(app: ExtractApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    await settle(app)
+    assert isinstance(app.screen, StudiesScreen)
+    await pilot.press("enter")
+    await pilot.pause()
+    await settle(app)
+    await pilot.pause()
+    assert isinstance(app.screen, StudyScreen)
+
+
+async def test_values_typed_reach_the_database_with_an_audit_row(review) -> None:  # type: ignore[no-untyped-def]
+    store, form, studies = review
+    app = ExtractApp(store, form, reviewer="reviewer1")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_study(app, pilot)
+        study = app.screen.study  # type: ignore[attr-defined]
+        assert study.id == studies[0].id
+        # the first field (country) has focus: type, Tab to the next (design)
+        await pilot.press(*"Germany", "tab")
+        await pilot.press(*"Retrospective", "enter")
+        await settle(app)
+        # Pritz 1997's first study (Giannotta et al.): 16 of 17 improved, used as mortality counts
+        _, events, total = pritz_counts()[0]
+        field(app, "outcome.mortality.events").query_one(Input).focus()
+        await pilot.press(*str(events), "tab", *str(total), "tab")
+        await settle(app)
+        await pilot.pause()
+    with store.read() as s:
+        rows = {r.field: r.value for r in s.exec(select(ExtractionValue)).all()}
+        audits = s.exec(select(AuditEntry).where(AuditEntry.action == "extraction.set")).all()
+    assert rows == {
+        "country": "Germany",
+        "design": "Retrospective",
+        "outcome.mortality.events": str(events),
+        "outcome.mortality.total": str(total),
+    }
+    assert len(audits) == 4 and {a.actor for a in audits} == {"reviewer1"}
+
+
+async def test_invalid_values_are_flagged_at_the_field_and_kept_as_typed(review) -> None:  # type: ignore[no-untyped-def]
+    store, form, studies = review
+    app = ExtractApp(store, form, reviewer="reviewer1")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_study(app, pilot)
+        field(app, "patients").query_one(Input).focus()
+        await pilot.press(*"12.5")
+        problem = field(app, "patients").query_one(".field-problem", Static)
+        assert "Patients: must be a whole number" in str(problem.render())
+        assert field(app, "patients").has_class("-invalid")
+        await pilot.press("tab")
+        # events above total: the message appears at the events field once both are entered
+        field(app, "outcome.sich.events").query_one(Input).focus()
+        await pilot.press(*"10", "tab", *"8", "tab")
+        await settle(app)
+        await pilot.pause()
+        message = str(
+            field(app, "outcome.sich.events").query_one(".field-problem", Static).render()
+        )
+        assert "events (10) exceed total (8)" in message
+    assert my_values(store, "reviewer1", studies[0].id)["patients"] == "12.5"
+
+
+async def test_reviewer_never_sees_the_other_reviewers_values(review) -> None:  # type: ignore[no-untyped-def]
+    store, form, studies = review
+    save_value(store, "reviewer2", form, studies[0].id, "country", "Japan")
+    save_value(store, "reviewer2", form, studies[0].id, "patients", "58")
+    app = ExtractApp(store, form, reviewer="reviewer1")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_study(app, pilot)
+        shown = [f.value for f in app.screen.query(ExtractionField)]
+        assert shown == [""] * len(form.fields)
+        await pilot.press("escape")
+        await pilot.pause()
+        await settle(app)
+        table = app.screen.query_one(DataTable)
+        assert "0/20" in str(table.get_row_at(0)[2])
+
+
+async def test_values_shown_again_when_the_study_is_reopened(review) -> None:  # type: ignore[no-untyped-def]
+    store, form, studies = review
+    save_value(store, "reviewer1", form, studies[0].id, "angioplasty", "yes")
+    app = ExtractApp(store, form, reviewer="reviewer1")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_study(app, pilot)
+        assert field(app, "angioplasty").value == "yes"
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await settle(app)
+        await pilot.pause()
+        assert app.screen.study.id == studies[1].id  # type: ignore[attr-defined]
+        assert field(app, "angioplasty").value == ""
+
+
+async def test_consensus_screen_accepts_agreements_and_settles_a_discrepancy(review) -> None:  # type: ignore[no-untyped-def]
+    store, form, studies = review
+    sid = studies[0].id
+    _, events, total = pritz_counts()[3]  # Kassell et al.: 43 of 58
+    for who, ev in (("reviewer1", events), ("reviewer2", events + 1)):
+        save_value(store, who, form, sid, "outcome.recanalisation.events", str(ev))
+        save_value(store, who, form, sid, "outcome.recanalisation.total", str(total))
+    app = ExtractApp(store, form, reviewer="adjudicator", consensus_by="adjudicator")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await settle(app)
+        await pilot.pause()
+        assert isinstance(app.screen, ConsensusScreen)
+        status = str(app.screen.query_one("#consensus-status", Static).render())
+        assert "1 fields where the reviewers agree became consensus values" in status
+        assert "1 discrepancies, 0 settled" in status
+        await pilot.press("1")  # take reviewer1's value
+        await settle(app)
+        await pilot.pause()
+        assert "1 discrepancies, 1 settled" in str(
+            app.screen.query_one("#consensus-status", Static).render()
+        )
+    rows = consensus_values(store)[sid]
+    assert rows["outcome.recanalisation.events"].value == str(events)
+    assert rows["outcome.recanalisation.events"].source == "adjudicated"
+    assert rows["outcome.recanalisation.total"].source == "agreed"
+    assert rows["outcome.recanalisation.total"].decided_by == "adjudicator"
