@@ -48,6 +48,14 @@ class ConflictsLoaded(Message):
         self.items, self.select, self.info = items, select, info
 
 
+class ResolutionSaved(Message):
+    """A resolution is committed (posted after the commit returned)."""
+
+    def __init__(self, record_id: int, position: int, summary: str) -> None:
+        super().__init__()
+        self.record_id, self.position, self.summary = record_id, position, summary
+
+
 class RecordShown(Message):
     def __init__(self, view: RecordView) -> None:
         super().__init__()
@@ -126,9 +134,12 @@ class ReconcileApp(App[None]):
     def save(self, record_id: int, decision: str, reason: str, position: int) -> None:
         s = self.setup
         resolve(s.store, s.resolvers, record_id, s.stage, decision, reason, rules=s.rules)
-        self.load_conflicts(select=position, info=f"record {record_id}: {decision}d — {reason}")
+        self.post_message(ResolutionSaved(record_id, position, f"{decision}d — {reason}"))
 
     # -- handlers ----------------------------------------------------------------------------
+    def on_resolution_saved(self, message: ResolutionSaved) -> None:
+        self.load_conflicts(message.position, f"record {message.record_id}: {message.summary}")
+
     def on_conflicts_loaded(self, message: ConflictsLoaded) -> None:
         self.saving = False
         self.items = message.items

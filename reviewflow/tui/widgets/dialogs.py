@@ -126,6 +126,7 @@ class SearchPrompt(ModalScreen[int | None]):
         hint = f"{len(hits)} records match {text!r}" + (" (first 100)" if len(hits) >= 100 else "")
         self.query_one(".hint", Static).update(hint)
         if hits:
+            options.highlighted = 0
             options.focus()
 
     @on(OptionList.OptionSelected)

@@ -1,0 +1,184 @@
+"""The screening app driven by keys (Textual's Pilot), asserting on the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import col, select
+from textual.pilot import Pilot
+from textual.worker import WorkerState
+
+from reviewflow.screening import decisions as core
+from reviewflow.screening import flow
+from reviewflow.screening.queue import Progress
+from reviewflow.store import Store, open_store
+from reviewflow.store.models import AuditEntry, Decision, FulltextRetrieval, Reviewer
+from reviewflow.tui.screen_app import ScreenApp, ScreeningSetup
+from reviewflow.workspace import Workspace
+from tests.screening.helpers import add_records, nsaids_records, structured_records
+
+TA, FT = flow.TITLE_ABSTRACT, flow.FULL_TEXT
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def review(workspace: Workspace) -> Iterator[tuple[Store, list[int]]]:
+    store = open_store(workspace.database_url())
+    ids = add_records(store, structured_records() + nsaids_records(40))
+    yield store, ids
+    store.dispose()
+
+
+def make_app(store: Store, reviewer: str = "reviewer1", stage: str = TA) -> ScreenApp:
+    return ScreenApp(
+        ScreeningSetup(store, reviewer, stage, review_title="NSAIDs",
+                       highlight_include=("NSAID*", "randomi*"), highlight_exclude=("rats",))
+    )  # fmt: skip
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait for every worker, for the messages they posted, and for workers those started."""
+    for attempt in range(10):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        busy = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in pilot.app.workers)
+        if attempt >= 2 and not busy:  # a message posted from a thread may land a pause later
+            break
+
+
+def mine(store: Store, reviewer: str, stage: str = TA) -> dict[int, tuple[str, str, str]]:
+    with store.read() as s:
+        rid = s.exec(select(Reviewer.id).where(Reviewer.name == reviewer)).one()
+        rows = s.exec(select(Decision).where(Decision.reviewer_id == rid, Decision.stage == stage))
+        return {d.record_id: (d.decision, d.reason, d.note) for d in rows}
+
+
+def shown_id(app: ScreenApp) -> int | None:
+    return app.shown.view.record_id if app.shown and app.shown.view else None
+
+
+async def test_keys_decide_move_on_undo_and_note(review: tuple[Store, list[int]]) -> None:
+    store, ids = review
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert shown_id(app) == ids[0] and app.shown.progress == Progress(0, 42)  # type: ignore[union-attr]
+        assert app.check_action("previous", ()) is None  # greyed on the first record
+        assert app.check_action("not_retrieved", ()) is False  # hidden at title/abstract
+        await pilot.press("i")
+        await settle(pilot)
+        assert mine(store, "reviewer1") == {ids[0]: ("include", "", "")}
+        assert shown_id(app) == ids[1] and app.shown.progress.decided == 1  # type: ignore[union-attr]
+        for key in "em":
+            await pilot.press(key)
+            await settle(pilot)
+        assert mine(store, "reviewer1") == {
+            ids[0]: ("include", "", ""), ids[1]: ("exclude", "", ""), ids[2]: ("maybe", "", ""),
+        }  # fmt: skip
+        await pilot.press("left")
+        await settle(pilot)
+        assert shown_id(app) == ids[2]
+        await pilot.press("n")
+        await pilot.press(*"animal model", "enter")
+        await settle(pilot)
+        assert mine(store, "reviewer1")[ids[2]] == ("maybe", "", "animal model")
+        await pilot.press("u")  # undoes the note, my last change
+        await settle(pilot)
+        assert mine(store, "reviewer1")[ids[2]] == ("maybe", "", "")
+        await pilot.press("u", "u")
+        await settle(pilot)
+        assert mine(store, "reviewer1") == {ids[0]: ("include", "", "")}
+        assert shown_id(app) == ids[1]
+        # a note typed before deciding is saved with the decision
+        await pilot.press("n", *"check dose", "enter", "i")
+        await settle(pilot)
+        assert mine(store, "reviewer1")[ids[1]] == ("include", "", "check dose")
+    with store.read() as s:
+        actions = s.exec(select(AuditEntry.action).order_by(col(AuditEntry.id))).all()
+    assert list(actions) == ["decision.set"] * 3 + ["decision.note"] + ["decision.undo"] * 3 + [
+        "decision.set"
+    ]
+
+
+async def test_navigation_jump_search_and_resume(review: tuple[Store, list[int]]) -> None:
+    store, ids = review
+    for rid in ids[:5]:
+        core.decide(store, "reviewer1", rid, TA, "exclude")
+    core.decide(store, "reviewer2", ids[5], TA, "include")  # another reviewer's: not mine
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert shown_id(app) == ids[5]  # resumes at my first undecided record
+        assert app.shown.view.mine is None and app.shown.progress.decided == 5  # type: ignore[union-attr]
+        await pilot.press("g", *"30", "enter")
+        await settle(pilot)
+        assert app.shown.position == 29 and shown_id(app) == ids[29]  # type: ignore[union-attr]
+        await pilot.press("right")
+        await settle(pilot)
+        assert shown_id(app) == ids[30]
+        target = nsaids_records(40)[17]
+        await pilot.press("slash", *target.pmid, "enter")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert shown_id(app) == ids[2 + 17]
+        await pilot.press("space")  # next record I have not decided
+        await settle(pilot)
+        assert shown_id(app) == ids[20]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+    assert mine(store, "reviewer1") == {i: ("exclude", "", "") for i in ids[:5]}
+
+
+async def test_full_text_exclusion_reason_and_report_not_retrieved(
+    review: tuple[Store, list[int]],
+) -> None:
+    store, ids = review
+    for rid in ids[:3]:
+        for who in ("reviewer1", "reviewer2"):
+            core.decide(store, who, rid, TA, "include")
+    app = make_app(store, stage=FT)
+    reasons = core.ScreeningRules().exclusion_reasons
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.shown.length == 3 and app.check_action("not_retrieved", ()) is True  # type: ignore[union-attr]
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("escape")  # no reason, no decision
+        await settle(pilot)
+        assert mine(store, "reviewer1", FT) == {}
+        await pilot.press("e", "4")
+        await settle(pilot)
+        assert mine(store, "reviewer1", FT) == {ids[0]: ("exclude", reasons[3], "")}
+        assert shown_id(app) == ids[1]
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.shown.view.not_retrieved and app.shown.progress == Progress(1, 2)  # type: ignore[union-attr]
+        assert app.check_action("decide", ("include",)) is None  # nothing to decide now
+        await pilot.press("i")
+        await settle(pilot)
+        assert ids[1] not in mine(store, "reviewer1", FT)
+    with store.read() as s:
+        assert s.exec(select(FulltextRetrieval.status)).all() == ["not_retrieved"]
+
+
+async def test_app_never_shows_the_other_reviewers_decisions(
+    review: tuple[Store, list[int]],
+) -> None:
+    store, ids = review
+    for rid in ids:
+        core.decide(store, "reviewer2", rid, TA, "include")
+        core.set_note(store, "reviewer2", rid, TA, "SECRET-NOTE")
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert shown_id(app) == ids[0] and app.shown.progress == Progress(0, 42)  # type: ignore[union-attr]
+        for _ in range(3):
+            text = app.query_one("#mine").render()
+            assert "SECRET" not in str(text) and "Not decided yet" in str(text)
+            await pilot.press("right")
+            await settle(pilot)
+        assert "SECRET" not in app.export_screenshot()
