@@ -93,9 +93,12 @@ def studies() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the studies as JSON.")
 @pass_app
 def studies_list(app: AppContext, as_json: bool) -> None:
-    """Each included study with its reports. Included reports without a study get one
-    ("FirstAuthor Year") first."""
-    found = _studies(app)
+    """Each included study with its reports (* = primary report), and studies that came from
+    an imported sheet. Included reports without a study get one ("FirstAuthor Year") first."""
+    from reviewflow.extraction.export import export_studies
+
+    _studies(app)
+    found = export_studies(app.store(), app.workspace().config.reviewers_per_record)
     if as_json:
         echo_json(
             [
@@ -123,7 +126,7 @@ def studies_list(app: AppContext, as_json: bool) -> None:
         for r in st.reports:
             mark = "*" if r.is_primary else " "
             click.echo(f"   {mark} record {r.record_id}: {r.citation}  {r.title[:70]}")
-    click.echo(f"{len(found)} included studies")
+    click.echo(f"{len(found)} studies")
 
 
 @studies.command("merge")
@@ -249,11 +252,13 @@ def extraction_check(app: AppContext, reviewer: str | None, form_name: str | Non
     """List problems (invalid values, events > total, required fields left empty) in the
     consensus values, or in one reviewer's own values. Exits 1 when there are any."""
     from reviewflow.extraction.consensus import consensus_values
+    from reviewflow.extraction.export import export_studies
     from reviewflow.extraction.validate import check_study
     from reviewflow.extraction.values import my_values
 
     form = _form(app, form_name)
-    found = _studies(app)
+    _studies(app)
+    found = export_studies(app.store(), app.workspace().config.reviewers_per_record)
     if reviewer:
         app.workspace().config.reviewer(reviewer)
         per_study = {st.id: my_values(app.store(), reviewer, st.id) for st in found}
