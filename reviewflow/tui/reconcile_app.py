@@ -8,6 +8,7 @@ from :mod:`reviewflow.screening.flow`), so nothing here breaks the blinding of s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.table import Table
 from rich.text import Text
@@ -83,7 +84,7 @@ def sides_table(conflict: Conflict) -> Table:
 
 
 class ReconcileApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).parent / "app.tcss"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
         Binding("i", "resolve('include')", "Include"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.text import Text
 from textual import work
@@ -70,7 +71,7 @@ class DecisionSaved(Message):
 
 
 class ScreenApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "reviewflow"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
