@@ -44,12 +44,13 @@ class Report:
 
     @property
     def citation(self) -> str:
-        who = self.authors[0] if self.authors else "Anonymous"
-        more = " et al." if len(self.authors) > 1 else ""
-        where = f" {self.journal}" if self.journal else ""
-        year = f" {self.year}" if self.year else ""
-        ids = f" PMID {self.pmid}" if self.pmid else ""
-        return f"{who}{more}.{where}{year}.{ids}".strip()
+        who = self.authors[0] if self.authors else ""
+        if who and len(self.authors) > 1:
+            who += " et al."
+        parts = [p for p in (who, self.journal, str(self.year or "")) if p]
+        if self.pmid:
+            parts.append(f"PMID {self.pmid}")
+        return ". ".join(p.rstrip(".") for p in parts) or f"record {self.record_id}"
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,13 @@ def first_author_surname(authors: list[str] | tuple[str, ...]) -> str:
     return words[0] if not _INITIALS.match(tokens[0]) else words[-1]
 
 
-def default_label(authors: list[str] | tuple[str, ...], year: int | None, taken: set[str]) -> str:
-    base = f"{first_author_surname(authors)} {year}" if year else first_author_surname(authors)
+def default_label(
+    authors: list[str] | tuple[str, ...], year: int | None, taken: set[str], fallback: str = ""
+) -> str:
+    """ "Surname Year", made unique with b, c, …; ``fallback`` (e.g. "PMID 123") when the
+    record names no author."""
+    name = first_author_surname(authors) if authors or not fallback else fallback
+    base = f"{name} {year}" if year else name
     if base not in taken:
         return base
     for suffix in "bcdefghijklmnopqrstuvwxyz":
@@ -95,6 +101,10 @@ def default_label(authors: list[str] | tuple[str, ...], year: int | None, taken:
     while f"{base} ({n})" in taken:
         n += 1
     return f"{base} ({n})"
+
+
+def _fallback(rec: Record) -> str:
+    return f"PMID {rec.pmid}" if rec.pmid else f"Record {rec.id}"
 
 
 def included_report_ids(session: Session, reviewers_per_record: int) -> list[int]:
@@ -122,7 +132,7 @@ def sync_studies(store: Store, reviewers_per_record: int, actor: str = "system")
         for rid in todo:
             rec = s.get(Record, rid)
             assert rec is not None
-            label = default_label(rec.authors, rec.year, taken)
+            label = default_label(rec.authors, rec.year, taken, _fallback(rec))
             taken.add(label)
             study = Study(label=label)
             s.add(study)
@@ -241,7 +251,7 @@ def split_report(store: Store, actor: str, record_id: int, label: str | None = N
         taken = set(s.execute(select(Study.label)).scalars())
         if label is not None and label in taken:
             raise InputError(f"a study is already labelled {label!r}")
-        new = Study(label=label or default_label(rec.authors, rec.year, taken))
+        new = Study(label=label or default_label(rec.authors, rec.year, taken, _fallback(rec)))
         s.add(new)
         s.flush()
         was_primary = link.is_primary

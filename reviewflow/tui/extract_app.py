@@ -287,18 +287,21 @@ class StudyScreen(Screen[None]):
         self.show_problems()
         self._status("saved")
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Start saving whatever was typed and not yet saved (leaving the study, quitting)."""
         for f in self.query(ExtractionField):
-            f._post()
+            value = f.take_unsaved()
+            if value is not None:
+                self.extract_app.save(f, self.study.id, f.field_key, value)
 
     def action_back(self) -> None:
-        self._flush()
+        self.flush()
         self.app.pop_screen()
 
     def action_step(self, delta: int) -> None:
         target = self.index + delta
         if 0 <= target < len(self.rows):
-            self._flush()
+            self.flush()
             self.app.switch_screen(StudyScreen(self.rows, target))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -323,7 +326,9 @@ class ExtractApp(App[None]):
     #form .section { padding: 1 1 0 1; color: $accent; }
     #report { width: 1fr; padding: 0 2; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, show=False)
+    ]
 
     def __init__(
         self,
@@ -383,7 +388,7 @@ class ExtractApp(App[None]):
 
     async def action_quit(self) -> None:
         if isinstance(self.screen, StudyScreen):
-            self.screen._flush()
+            self.screen.flush()
         await self.wait_for_saves()
         self.exit()
 

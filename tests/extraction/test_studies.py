@@ -44,6 +44,7 @@ def test_default_labels_are_unique() -> None:
     assert default_label(["Chang Y"], 2018, taken) == "Chang 2018b"
     assert default_label(["Chang Y"], 2018, taken | {"Chang 2018b"}) == "Chang 2018c"
     assert default_label(["Chang Y"], None, set()) == "Chang"
+    assert default_label([], None, set(), "PMID 10325662") == "PMID 10325662"
 
 
 def test_each_full_text_include_becomes_a_study(review: Review) -> None:
@@ -52,7 +53,14 @@ def test_each_full_text_include_becomes_a_study(review: Review) -> None:
         s.reports[0].record_id for s in sorted(review.studies, key=lambda s: s.id)
     ] == review.record_ids[:5]
     labels = {s.label for s in review.studies}
-    assert {"Wiklund 2000", "Kellstein 1999"} <= labels
+    # record 3 of the NSAIDs set has no title, authors or year: labelled by its PMID
+    assert labels == {
+        "Wiklund 2000",
+        "Kellstein 1999",
+        "PMID 10325662",
+        "Wober 1999",
+        "Liaropoulos 1999",
+    }
     assert all(len(s.reports) == 1 and s.reports[0].is_primary for s in review.studies)
     assert sync_studies(review.store, 2) == []  # nothing new the second time
     with review.store.read() as s:

@@ -82,6 +82,17 @@ async def test_values_typed_reach_the_database_with_an_audit_row(review) -> None
     assert len(audits) == 4 and {a.actor for a in audits} == {"reviewer1"}
 
 
+async def test_quitting_while_typing_saves_the_value(review) -> None:  # type: ignore[no-untyped-def]
+    store, form, studies = review
+    app = ExtractApp(store, form, reviewer="reviewer2")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_study(app, pilot)
+        field(app, "stent_device").query_one(Input).focus()
+        await pilot.press(*"Solitaire AB", "ctrl+q")  # no Enter, no Tab
+        await pilot.pause()
+    assert my_values(store, "reviewer2", studies[0].id) == {"stent_device": "Solitaire AB"}
+
+
 async def test_invalid_values_are_flagged_at_the_field_and_kept_as_typed(review) -> None:  # type: ignore[no-untyped-def]
     store, form, studies = review
     app = ExtractApp(store, form, reviewer="reviewer1")

@@ -124,7 +124,7 @@ class ConsensusScreen(Screen[None]):
         table.clear(columns=True)
         width = max((len(c.values) for c in self.items), default=2)
         table.add_column("Study", width=22)
-        table.add_column("Field", width=34)
+        table.add_column("Field", width=36)
         for i in range(width):
             table.add_column(f"{i + 1}", width=22)
         table.add_column("Consensus", width=18)
@@ -133,7 +133,7 @@ class ConsensusScreen(Screen[None]):
         ]
         for i in self.shown:
             c = self.items[i]
-            cells: list[str | Text] = [c.study, c.label]
+            cells: list[str | Text] = [c.study, c.key]
             for who, value in c.values.items():
                 shown = Text(f"{who}: ", style="dim")
                 valid = not check_value(self.extract_app.form.get(c.key), value).problem

@@ -1,5 +1,5 @@
-"""One field of the extraction form: its label and unit, an input, the help text, and the
-validation message right under the input.
+"""One field of the extraction form on one line: its label and unit, an input and whether it
+is saved; the validation message under it, and the help text while the field has focus.
 
 Attributes down, messages up: the screen sets ``value``/``problem``/``saved``; the field checks
 what is typed as it is typed (the pure check of :mod:`reviewflow.extraction.validate`) and posts
@@ -41,15 +41,18 @@ class ExtractionField(Vertical):
     """A form field. ``field_key`` is the stored field name (``outcome.mortality.events``)."""
 
     DEFAULT_CSS = """
-    ExtractionField { height: auto; padding: 0 1; margin-bottom: 1; }
-    ExtractionField > Horizontal { height: auto; }
-    ExtractionField .field-label { width: 1fr; text-style: bold; }
-    ExtractionField .field-saved { width: auto; color: $text-muted; }
-    ExtractionField .field-help { color: $text-muted; height: auto; }
-    ExtractionField .field-problem { color: $error; height: auto; display: none; }
+    ExtractionField { height: auto; padding: 0 1; }
+    ExtractionField > Horizontal { height: 1; }
+    ExtractionField .field-label { width: 40%; max-width: 44; }
+    ExtractionField.-required .field-label { text-style: bold; }
+    ExtractionField Input { width: 1fr; height: 1; border: none; padding: 0 1; background: $boost; }
+    ExtractionField Input:focus { border: none; background: $primary 40%; }
+    ExtractionField .field-saved { width: 7; color: $text-muted; padding-left: 1; }
+    ExtractionField .field-help { color: $text-muted; height: auto; display: none; padding-left: 2; }
+    ExtractionField:focus-within .field-help { display: block; }
+    ExtractionField .field-problem { color: $error; height: auto; display: none; padding-left: 2; }
     ExtractionField.-invalid .field-problem { display: block; }
-    ExtractionField.-invalid Input { border: tall $error; }
-    ExtractionField Input { width: 100%; }
+    ExtractionField.-invalid Input { color: $error; }
     """
 
     class Edited(Message):
@@ -73,15 +76,18 @@ class ExtractionField(Vertical):
         f = self.spec
         unit = f" ({f.unit})" if f.unit else ""
         star = " *" if f.required else ""
-        with Horizontal():
-            yield Label(f"{f.label}{unit}{star}", classes="field-label")
-            yield Label("", classes="field-saved")
+        self.set_class(f.required, "-required")
         suggester = None
         if f.type == "choice":
             suggester = SuggestFromList(list(f.choices), case_sensitive=False)
         elif f.type == "yesno":
             suggester = SuggestFromList(["yes", "no"], case_sensitive=False)
-        yield Input(value=self._initial, placeholder=placeholder(f), suggester=suggester)
+        with Horizontal():
+            label = f.part.capitalize() if f.part and f.part != "sd" else f.label
+            label = "SD" if f.part == "sd" else label
+            yield Label(f"{label}{unit}{star}", classes="field-label")
+            yield Input(value=self._initial, placeholder=placeholder(f), suggester=suggester)
+            yield Label("", classes="field-saved")
         yield Static("", classes="field-problem")
         if f.help:
             yield Static(f.help, classes="field-help")
@@ -132,13 +138,20 @@ class ExtractionField(Vertical):
         event.stop()
         self._post()
 
-    def _post(self) -> None:
+    def take_unsaved(self) -> str | None:
+        """The value typed since the last save request, if any (marked as requested)."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
         value = self.value
-        if value != self._last_posted:
-            self._last_posted = value
+        if value == self._last_posted:
+            return None
+        self._last_posted = value
+        return value
+
+    def _post(self) -> None:
+        value = self.take_unsaved()
+        if value is not None:
             self.post_message(self.Edited(self, self.field_key, value))
-        else:
-            self.show_saved("saved" if value else "")
+        elif self.value:
+            self.show_saved("saved")
