@@ -9,6 +9,7 @@ it and a killed process loses nothing it showed as saved.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,6 +117,8 @@ class ScreenApp(App[None]):
         self.history: list[int] = []  # records I changed in this session, for undo
         self.pending_notes: dict[int, str] = {}  # notes typed before deciding
         self.saved: list[core.Change] = []  # every change committed in this session
+        self.rendered_at = 0.0
+        self._footer_state: tuple[bool | None, ...] = ()
         self.title = f"reviewflow · {setup.review_title}" if setup.review_title else "reviewflow"
         self.sub_title = f"{setup.reviewer} · {STAGE_NAMES[setup.stage]}"
 
@@ -259,7 +262,20 @@ class ScreenApp(App[None]):
             panel.show(shown.view)
             where.update(f"Record {shown.position + 1:,} of {shown.length:,}")
             self.query_one("#mine", Static).update(self.mine_line(shown.view))
-        self.refresh_bindings()
+        self.update_footer()
+        self.call_after_refresh(self._mark_rendered)
+
+    def update_footer(self) -> None:
+        """Grey out or restore keys, only when that changes (the footer redraws every key)."""
+        actions = [b.action for b in self.BINDINGS if isinstance(b, Binding)]
+        state = tuple(self.check_action(a.split("(")[0], ()) for a in actions)
+        if state != self._footer_state:
+            self._footer_state = state
+            self.refresh_bindings()
+
+    def _mark_rendered(self) -> None:
+        """When the record last reached the screen (the benchmark reads it)."""
+        self.rendered_at = time.perf_counter()
 
     def mine_line(self, view: RecordView) -> Text:
         line = Text()
@@ -325,8 +341,7 @@ class ScreenApp(App[None]):
         self._start_save(record_id, position, decision)
 
     def _start_save(self, record_id: int, position: int, decision: str, reason: str = "") -> None:
-        self.saving = True
-        self.refresh_bindings()
+        self.saving = True  # the decision keys wait for this save (see check_action)
         self.save(record_id, position, decision, reason)
 
     def action_not_retrieved(self) -> None:
