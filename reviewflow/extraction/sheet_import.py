@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from reviewflow.errors import InputError
-from reviewflow.extraction.consensus import IMPORTED, _put
+from reviewflow.extraction.consensus import IMPORTED, _put, consensus_of
 from reviewflow.extraction.forms import Form
 from reviewflow.extraction.studies import create_study
 from reviewflow.extraction.validate import check_study, check_value
@@ -133,6 +133,12 @@ def import_sheet(
                 study_id = create_study(s, actor, row.study).id
                 created.append(row.study)
             assert study_id is not None
+            merged = consensus_of(s, study_id) | normal
+            for problem in check_study(form, merged):
+                raise InputError(
+                    f"{path}: row {row.number} (line {row.line}), column {problem.key!r}: "
+                    f"{problem.message} (with the consensus values already in the review)"
+                )
             for key, value in normal.items():
                 stored += _put(s, actor, study_id, key, value, IMPORTED, "consensus.import")
     return SheetImport(len(checked), stored, tuple(created))

@@ -78,3 +78,27 @@ def build_screened_review(store: Store, n: int = 8, included: int = 5) -> list[i
                     s.add(Decision(record_id=rid, reviewer_id=who, stage="full-text",
                                    decision="exclude", reason="Wrong study design"))  # fmt: skip
     return ids
+
+
+def extract_many(url: str, reviewer: str, rounds: int) -> None:
+    """Save ``rounds`` values per study field (integer fields of the reference form) as
+    ``reviewer``, printing each one once ``save_value`` has returned (used by the concurrency
+    and kill tests, in a subprocess)."""
+    from reviewflow.extraction.forms import shipped_form
+    from reviewflow.extraction.studies import list_studies
+    from reviewflow.extraction.values import save_value
+    from reviewflow.store import open_store
+
+    store = open_store(url)
+    form = shipped_form()
+    keys = [f.key for f in form.fields if f.type == "integer"]
+    studies = list_studies(store, 2)
+    n = 0
+    for r in range(rounds):
+        for st in studies:
+            for key in keys:
+                n += 1
+                value = str(r * 1000 + n)
+                save_value(store, reviewer, form, st.id, key, value)
+                print(f"{st.id} {key} {value}", flush=True)
+    store.dispose()

@@ -192,3 +192,19 @@ def test_sheet_not_utf8_or_empty(review: Review, vasospasm: Form, tmp_path: Path
     missing = tmp_path / "missing.csv"
     with pytest.raises(InputError, match="missing.csv: cannot read"):
         import_sheet(review.store, vasospasm, missing, "adjudicator")
+
+
+def test_sheet_checked_against_consensus_already_in_the_review(
+    review: Review, tmp_path: Path
+) -> None:
+    a = review.studies[0]
+    set_consensus(review.store, review.form, "adjudicator", a.id, "outcome.mortality.total", "10")
+    path = tmp_path / "events_only.csv"
+    path.write_text(f"study,outcome.mortality.events\n{a.label},12\n", encoding="utf-8")
+    before = counts(review.store)
+    with pytest.raises(InputError, match=(
+        r"row 1 \(line 2\), column 'outcome.mortality.events': Mortality \(90 days\): events "
+        r"\(12\) exceed total \(10\) \(with the consensus values already in the review\)"
+    )):  # fmt: skip
+        import_sheet(review.store, review.form, path, "adjudicator")
+    assert counts(review.store) == before
