@@ -73,10 +73,14 @@ def iter_pubmed_xml(path: Path | str) -> Iterator[RecordData]:
                     del elem.getparent()[0]
         except etree.XMLSyntaxError as exc:
             line = exc.position[0] if exc.position else exc.lineno
-            message = exc.msg or str(exc)
+            message = re.sub(r", line \d+, column \d+$", "", exc.msg or str(exc))
             if "Document is empty" in message or "Start tag expected" in message:
                 raise fail(path, "", "empty file or not XML") from None
-            raise fail(path, f"line {line}", f"malformed or truncated XML ({message})") from None
+            if "encoding" in message:
+                problem = f"not valid text in the declared encoding, UTF-8 by default ({message})"
+            else:
+                problem = f"malformed or truncated XML ({message})"
+            raise fail(path, f"line {line}", problem) from None
         except (EOFError, OSError, zlib.error) as exc:  # truncated or corrupt gzip
             raise fail(path, "", f"unreadable gzip data ({exc})") from None
         root = context.root
@@ -271,7 +275,10 @@ def _article(citation: Any, pubmed_data: Any, path: Path) -> RecordData:
             issn_linking = _text(info.get("ISSNLinking"))
         elif tag == "MeshHeadingList":
             record.mesh_terms = [
-                _text(part) for heading in child for part in heading if part.tag == "DescriptorName"
+                _norm(part.text or "")
+                for heading in child
+                for part in heading
+                if part.tag == "DescriptorName"
             ]
         elif tag == "KeywordList":
             record.keywords.extend(_all(child, "Keyword"))
@@ -448,25 +455,28 @@ def _authors(author_list: Any) -> list[str]:
     for author in author_list:
         if author.tag != "Author" or author.get("ValidYN", "Y") != "Y":
             continue  # ValidYN="N": a name PubMed has since corrected; the corrected one follows
-        last = fore = initials = suffix = collective = ""
-        for part in author:
+        last = initials = suffix = ""
+        fore = collective = None
+        for part in author:  # names are plain text: read .text, no markup walk
             tag = part.tag
             if tag == "LastName":
-                last = _text(part)
+                last = part.text or ""
             elif tag == "Initials":
-                initials = _text(part)
+                initials = part.text or ""
             elif tag == "ForeName":
-                fore = _text(part)
+                fore = part
             elif tag == "Suffix":
-                suffix = _text(part)
+                suffix = part.text or ""
             elif tag == "CollectiveName":
-                collective = _text(part)
+                collective = part
         if last:
-            name = f"{last} {initials}" if initials else display_name(last, fore)
+            last = _norm(last)
+            initials = _norm(initials)
+            name = f"{last} {initials}" if initials else display_name(last, _text(fore))
             if suffix:
-                name = f"{name} {suffix}"
+                name = f"{name} {_norm(suffix)}"
         else:
-            name = collective
+            name = _text(collective)
         if name:
             names.append(name)
     return names
