@@ -212,7 +212,10 @@ def _pool_checked(table: pd.DataFrame, opt: _Options, source: str) -> PooledResu
         return float(effects.back_transform(opt.measure, value, n))
 
     if opt.method == "GLMM":
-        g = fit_glmm(x, n, test="t" if opt.knha else "z", level=opt.level)
+        try:
+            g = fit_glmm(x, n, test="t" if opt.knha else "z", level=opt.level)
+        except ValueError as exc:
+            raise InputError(f"{source}: {exc}") from None
         w = 1 / (es.vi + g.tau2)  # display weights: the model itself has none
         weights = 100 * w / np.sum(w)
         theta, se, pval, tau2 = g.estimate, g.se, g.pval, g.tau2

@@ -267,8 +267,10 @@ def forest_plot(
     ax.set_xlabel(xlabel, fontsize=9, color=_INK)
     ax.patch.set_alpha(0)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # text stays text: editable in SVG, embedded TrueType in PDF (what journals ask for)
     try:
-        fig.savefig(path, dpi=dpi, metadata=_metadata(suffix))
+        with matplotlib.rc_context({"svg.fonttype": "none", "pdf.fonttype": 42}):
+            fig.savefig(path, dpi=dpi, metadata=_metadata(suffix))
     except OSError as exc:
         raise InputError(f"{path}: cannot write the forest plot ({exc.strerror})") from None
     finally:

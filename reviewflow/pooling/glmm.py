@@ -137,6 +137,9 @@ def fit_glmm(
         raise ValueError(f"GLMM needs at least 2 studies (got {k})")
     if test not in ("z", "t"):
         raise ValueError("test must be z or t")
+    if x.sum() == 0 or x.sum() == n.sum():
+        what = "no study has events" if x.sum() == 0 else "every patient is an event"
+        raise ValueError(f"the GLMM has no finite estimate when {what}")
     lik = _Likelihood(x, n)
     p_common = float(np.clip(x.sum() / n.sum(), 1e-10, 1 - 1e-10))
     beta0 = float(special.logit(p_common))
@@ -152,13 +155,19 @@ def fit_glmm(
     beta_zero = state["beta"]
     es = escalc("PLO", x, n)
     start = float(np.sqrt(max(float(np.var(es.yi) - np.mean(es.vi)), 0.01)))
+    upper = max(_THETA_MAX, 4 * start)
     best = optimize.minimize_scalar(
         profile,
-        bounds=(0.0, max(_THETA_MAX, 4 * start)),
+        bounds=(0.0, upper),
         method="bounded",
         options={"xatol": 1e-10, "maxiter": 500},
     )
     theta, beta = float(best.x), state["beta"]
+    if theta > 0.999 * upper:
+        raise ValueError(
+            "the GLMM's tau² grows without bound (the studies' proportions are "
+            "completely separated); use an inverse-variance method"
+        )
     lik.u = np.zeros_like(x)
     beta, value = _best_beta(lik, theta, beta)
     if -at_zero >= value:

@@ -37,8 +37,13 @@ def counts(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def case_id(case: dict[str, Any]) -> str:
-    parts = [case["dataset"], case.get("measure", "PLO"), case.get("method", "GLMM"),
-             case["test"], case.get("control", "")]
+    parts = [
+        case["dataset"],
+        case.get("measure", "PLO"),
+        case.get("method", "GLMM"),
+        case["test"],
+        case.get("control", ""),
+    ]
     return "-".join(p for p in parts if p)
 
 

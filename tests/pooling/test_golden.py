@@ -22,9 +22,16 @@ GLMM = [g for g in golden()["glmm"] if g["control"] == "tight"]
 def test_golden_covers_every_combination() -> None:
     combos = {(f["dataset"], f["measure"], f["method"], f["test"]) for f in FITS}
     assert len(combos) == 8 * 5 * 5 * 2
-    assert {f["dataset"] for f in FITS} >= {"pritz1997", "debruin2009", "hannum2020",
-                                            "zero_event", "all_event", "two_studies",
-                                            "homogeneous", "rare_events"}
+    assert {f["dataset"] for f in FITS} >= {
+        "pritz1997",
+        "debruin2009",
+        "hannum2020",
+        "zero_event",
+        "all_event",
+        "two_studies",
+        "homogeneous",
+        "rare_events",
+    }
     assert golden()["metafor_version"] == "3.8.1"
 
 
@@ -36,8 +43,20 @@ def test_inverse_variance_models_match_metafor(case: dict[str, Any]) -> None:
     np.testing.assert_allclose(es.vi, case["vi"], rtol=0, atol=1e-12)
 
     f = rma.fit(es.yi, es.vi, case["method"], case["test"])
-    for key in ("estimate", "se", "pval", "ci_lower", "ci_upper", "pi_lower", "pi_upper", "tau2",
-                "i2", "h2", "q", "q_pval"):
+    for key in (
+        "estimate",
+        "se",
+        "pval",
+        "ci_lower",
+        "ci_upper",
+        "pi_lower",
+        "pi_upper",
+        "tau2",
+        "i2",
+        "h2",
+        "q",
+        "q_pval",
+    ):
         assert getattr(f, key) == pytest.approx(case[key], abs=TOL_IV, rel=0), key
     np.testing.assert_allclose(f.weights, case["weights"], rtol=0, atol=TOL_IV)
     if "tau2_ci" in case:
@@ -50,11 +69,19 @@ def test_inverse_variance_models_match_metafor(case: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", FITS[::7], ids=[case_id(f) for f in FITS[::7]])
 def test_pooled_result_back_transforms_as_metafor(case: dict[str, Any]) -> None:
     """The public pool() result on the proportion scale (transf.ilogit, transf.ipft.hm, …)."""
-    result = pool(dataset(case["dataset"]), measure=case["measure"], method=case["method"],
-                  knha=case["test"] == "knha")
-    for ours, theirs in (("estimate", "estimate_prop"), ("ci_lower", "ci_lower_prop"),
-                         ("ci_upper", "ci_upper_prop"), ("pi_lower", "pi_lower_prop"),
-                         ("pi_upper", "pi_upper_prop")):
+    result = pool(
+        dataset(case["dataset"]),
+        measure=case["measure"],
+        method=case["method"],
+        knha=case["test"] == "knha",
+    )
+    for ours, theirs in (
+        ("estimate", "estimate_prop"),
+        ("ci_lower", "ci_lower_prop"),
+        ("ci_upper", "ci_upper_prop"),
+        ("pi_lower", "pi_lower_prop"),
+        ("pi_upper", "pi_upper_prop"),
+    ):
         expected = float(np.clip(case[theirs], 0, 1))  # metafor leaves PR unclipped
         assert getattr(result, ours) == pytest.approx(expected, abs=TOL_IV), ours
     assert result.theta == pytest.approx(case["estimate"], abs=TOL_IV)
@@ -65,8 +92,19 @@ def test_pooled_result_back_transforms_as_metafor(case: dict[str, Any]) -> None:
 def test_glmm_matches_metafor_rma_glmm(case: dict[str, Any]) -> None:
     x, n = counts(case["dataset"])
     g = fit_glmm(x, n, test=case["test"])
-    for key in ("estimate", "se", "ci_lower", "ci_upper", "pi_lower", "pi_upper", "tau2", "i2",
-                "h2", "q_lrt", "q_lrt_pval"):
+    for key in (
+        "estimate",
+        "se",
+        "ci_lower",
+        "ci_upper",
+        "pi_lower",
+        "pi_upper",
+        "tau2",
+        "i2",
+        "h2",
+        "q_lrt",
+        "q_lrt_pval",
+    ):
         assert getattr(g, key) == pytest.approx(case[key], abs=TOL_GLMM, rel=0), key
     if np.all((x > 0) & (x < n)):
         assert g.q_wald == pytest.approx(case["q_wald"], abs=TOL_GLMM)
@@ -80,8 +118,12 @@ SUBGROUPS = golden()["subgroups"]
 
 @pytest.mark.parametrize("case", SUBGROUPS, ids=[case_id(s) for s in SUBGROUPS])
 def test_subgroups_and_test_for_differences_match_metafor(case: dict[str, Any]) -> None:
-    result = pool_subgroups(dataset(case["dataset"]), measure=case["measure"],
-                            method=case["method"], knha=case["test"] == "knha")
+    result = pool_subgroups(
+        dataset(case["dataset"]),
+        measure=case["measure"],
+        method=case["method"],
+        knha=case["test"] == "knha",
+    )
     assert [name for name, _ in result.groups] == [g["subgroup"] for g in case["groups"]]
     for (_, ours), theirs in zip(result.groups, case["groups"], strict=True):
         assert ours.k == theirs["k"]
@@ -99,14 +141,28 @@ LOO = golden()["leave1out"]
 
 @pytest.mark.parametrize("case", LOO, ids=[case_id(c) for c in LOO])
 def test_leave_one_out_matches_metafor(case: dict[str, Any]) -> None:
-    rows = leave_one_out(dataset(case["dataset"]), measure=case["measure"],
-                         method=case["method"], knha=case["test"] == "knha")
+    rows = leave_one_out(
+        dataset(case["dataset"]),
+        measure=case["measure"],
+        method=case["method"],
+        knha=case["test"] == "knha",
+    )
     assert [r.omitted for r in rows] == list(dataset(case["dataset"])["study"])
-    for key, ours in (("estimate", "theta"), ("se", "se"), ("tau2", "tau2"), ("i2", "i2"),
-                      ("q", "q"), ("q_pval", "q_pval")):
-        np.testing.assert_allclose([getattr(r, ours) for r in rows],
-                                   [as_float(v) for v in case[key]], rtol=0, atol=TOL_IV,
-                                   err_msg=key)
+    for key, ours in (
+        ("estimate", "theta"),
+        ("se", "se"),
+        ("tau2", "tau2"),
+        ("i2", "i2"),
+        ("q", "q"),
+        ("q_pval", "q_pval"),
+    ):
+        np.testing.assert_allclose(
+            [getattr(r, ours) for r in rows],
+            [as_float(v) for v in case[key]],
+            rtol=0,
+            atol=TOL_IV,
+            err_msg=key,
+        )
 
 
 INTERVALS = golden()["intervals"]
