@@ -82,18 +82,21 @@ class _Likelihood:
             return float(np.sum(self._g(beta, 0.0, np.zeros_like(self.x)))) + self.const
         u = self.u.copy()
         x, n = self.x, self.n
+        current = self._g(beta, theta, u)
         for _ in range(200):
             p = special.expit(beta + theta * u)
             grad = theta * (x - n * p) - u
             curv = theta**2 * n * p * (1 - p) + 1
             step = grad / curv
             new = u + step
-            worse = self._g(beta, theta, new) < self._g(beta, theta, u) - 1e-12
+            value = self._g(beta, theta, new)
+            worse = value < current - 1e-12
             while np.any(worse):  # damped Newton: never step downhill
                 step = np.where(worse, step / 2, step)
                 new = u + step
-                worse = worse & (self._g(beta, theta, new) < self._g(beta, theta, u) - 1e-12)
-            u = new
+                value = self._g(beta, theta, new)
+                worse = worse & (value < current - 1e-12)
+            u, current = new, value
             if np.max(np.abs(step)) < 1e-11:
                 break
         self.u = u
@@ -144,6 +147,64 @@ def fit_glmm(
     p_common = float(np.clip(x.sum() / n.sum(), 1e-10, 1 - 1e-10))
     beta0 = float(special.logit(p_common))
 
+    es = escalc("PLO", x, n)
+    start = float(np.sqrt(max(float(np.var(es.yi) - np.mean(es.vi)), 0.01)))
+    upper = max(_THETA_MAX, 4 * start)
+    fast = _newton(lik, beta0, start)
+    if fast is not None and abs(fast[1]) < 0.999 * upper:
+        beta, theta, value = fast[0], abs(fast[1]), fast[2]
+    else:
+        beta, theta, value = _profile_search(lik, beta0, upper)
+    at_zero_beta, at_zero = _best_beta(lik, 0.0, beta0)
+    if at_zero >= value:
+        theta, beta, value = 0.0, at_zero_beta, at_zero
+    return _summarise(lik, es.vi, x, n, beta, theta, value, test, level)
+
+
+def _newton(
+    lik: _Likelihood,
+    beta: float,
+    theta: float,
+    h: float = 1e-4,
+) -> tuple[float, float, float] | None:
+    """Joint Newton steps on central differences in (beta, theta): fast when the maximum is
+    interior and well curved; None when it does not settle (the caller then searches)."""
+    point = np.array([beta, theta])
+    value = lik(*point)
+    for _ in range(60):
+        b, t = point
+        f_bp, f_bm = lik(b + h, t), lik(b - h, t)
+        f_tp, f_tm = lik(b, t + h), lik(b, t - h)
+        f_pp, f_pm = lik(b + h, t + h), lik(b + h, t - h)
+        f_mp, f_mm = lik(b - h, t + h), lik(b - h, t - h)
+        grad = np.array([(f_bp - f_bm) / (2 * h), (f_tp - f_tm) / (2 * h)])
+        hess = np.array(
+            [
+                [(f_bp - 2 * value + f_bm) / h**2, (f_pp - f_pm - f_mp + f_mm) / (4 * h**2)],
+                [0.0, (f_tp - 2 * value + f_tm) / h**2],
+            ]
+        )
+        hess[1, 0] = hess[0, 1]
+        if not np.all(np.isfinite(hess)) or np.any(np.linalg.eigvalsh(hess) >= 0):
+            return None  # not concave here: leave it to the bounded search
+        step = -np.linalg.solve(hess, grad)
+        scale = 1.0
+        while True:
+            candidate = point + scale * step
+            new_value = lik(*candidate)
+            if new_value >= value - 1e-12:
+                break
+            scale /= 2
+            if scale < 1e-6:
+                return None
+        point, value = candidate, new_value
+        if np.max(np.abs(scale * step)) < 1e-9:
+            return float(point[0]), float(point[1]), value
+    return None
+
+
+def _profile_search(lik: _Likelihood, beta0: float, upper: float) -> tuple[float, float, float]:
+    """Bounded search over theta, beta maximised inside: slow but sure."""
     state = {"beta": beta0}
 
     def profile(theta: float) -> float:
@@ -151,11 +212,6 @@ def fit_glmm(
         state["beta"] = beta
         return -value
 
-    at_zero = profile(0.0)
-    beta_zero = state["beta"]
-    es = escalc("PLO", x, n)
-    start = float(np.sqrt(max(float(np.var(es.yi) - np.mean(es.vi)), 0.01)))
-    upper = max(_THETA_MAX, 4 * start)
     best = optimize.minimize_scalar(
         profile,
         bounds=(0.0, upper),
@@ -168,11 +224,23 @@ def fit_glmm(
             "the GLMM's tau² grows without bound (the studies' proportions are "
             "completely separated); use an inverse-variance method"
         )
-    lik.u = np.zeros_like(x)
+    lik.u = np.zeros_like(lik.x)
     beta, value = _best_beta(lik, theta, beta)
-    if -at_zero >= value:
-        theta, beta, value = 0.0, beta_zero, -at_zero
+    return beta, theta, value
 
+
+def _summarise(
+    lik: _Likelihood,
+    vi: FloatArray,
+    x: FloatArray,
+    n: FloatArray,
+    beta: float,
+    theta: float,
+    value: float,
+    test: str,
+    level: float,
+) -> GlmmFit:
+    k = len(x)
     se = _se_beta(lik, beta, theta)
     tau2 = theta**2
     df = None if test == "z" else k - 1
@@ -185,7 +253,7 @@ def fit_glmm(
     pval = float(2 * (stats.norm.sf(abs(zval)) if df is None else stats.t.sf(abs(zval), df)))
     pi_half = crit * np.sqrt(se**2 + tau2)
 
-    w = 1 / es.vi
+    w = 1 / vi
     vt = (k - 1) / (np.sum(w) - np.sum(w**2) / np.sum(w))
     q_lrt = _lrt(x, n)
     q_wald: float | None = None
