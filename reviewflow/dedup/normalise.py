@@ -13,6 +13,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from reviewflow.records import RecordData
 
@@ -297,6 +298,7 @@ def is_generic_title(title: str) -> bool:
     return title in _GENERIC_PHRASES or len(title.split()) <= 2
 
 
+@lru_cache(maxsize=1 << 18)
 def surname(display: str) -> str:
     """``"Smith JA"`` → ``"smith"``; ``"van der Berg J"`` → ``"vanderberg"``; a collective
     name folds whole."""
@@ -324,6 +326,7 @@ def journal_words(text: str) -> tuple[str, ...]:
     return _words(_JOURNAL_NOTE.sub(" ", text))
 
 
+@lru_cache(maxsize=1 << 18)
 def journal_variants(*names: str) -> tuple[tuple[str, ...], ...]:
     """Every name a journal goes by in ``names``: the whole name, the parts either side of a
     subtitle separator (``"Rinsho Ketsueki - Japanese Journal of Clinical Hematology"``,
@@ -469,7 +472,7 @@ def prepare(record: RecordData, index: int) -> Prepared:
         if erratum_citation
         else notice_kind(record.title, record.publication_types),
         generic=is_generic_title(title),
-        surnames=tuple(s for s in (surname(a) for a in authors[:25]) if s),
+        surnames=tuple(s for s in (surname(a) for a in authors[:12]) if s),
         initials=_first_initial(authors[0]) if authors else "",
         year=record.year,
         journals=journal_variants(record.journal, record.journal_abbrev),

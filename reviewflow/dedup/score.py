@@ -18,6 +18,9 @@ from reviewflow.dedup.normalise import Prepared
 SAME, DIFFER, MISSING = "same", "differ", "missing"
 _AUTHORS_COMPARED = 10
 _ABSTRACT_CHARS = 400
+# below this title similarity (and with no identifier, page or prefix in common) no rule in
+# classify.py can call a pair anything but distinct
+FIRST_LOOK = 0.8
 
 
 @dataclass(slots=True)
@@ -154,9 +157,12 @@ def plainly_different(a: Prepared, b: Prepared) -> bool:
         return False
     if (a.doi and a.doi == b.doi) or (a.pmid and a.pmid == b.pmid):
         return False
-    if a.first_page and a.first_page == b.first_page and a.volume == b.volume:
+    if a.first_digits and a.first_digits == b.first_digits and a.volume == b.volume:
         return False
-    cutoff = 0.7
+    short, long_ = (a.title, b.title) if len(a.title) < len(b.title) else (b.title, a.title)
+    if long_.startswith(short):
+        return False  # a title without its subtitle
+    cutoff = FIRST_LOOK
     if Indel.normalized_similarity(a.title, b.title, score_cutoff=cutoff):
         return False
     if a.title_alt and Indel.normalized_similarity(a.title_alt, b.title, score_cutoff=cutoff):
