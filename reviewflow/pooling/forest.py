@@ -95,15 +95,21 @@ def _rows(result: PooledResult | SubgroupResult) -> list[_Row]:
     return rows
 
 
-def _axis_limits(result: PooledResult) -> tuple[float, float]:
+def _axis_limits(result: PooledResult) -> tuple[float, float, float]:
+    """Axis from a multiple of a round step below the lowest bound to one above the highest
+    (within 0–100%), with 2–6 intervals: (low, high, step)."""
     lows = [s.ci_lower for s in result.studies] + [result.pi_lower, result.ci_lower]
     highs = [s.ci_upper for s in result.studies] + [result.pi_upper, result.ci_upper]
-    low = max(0.0, math.floor(min(lows) * 10 + 1e-9) / 10)
-    high = min(1.0, math.ceil(max(highs) * 10 - 1e-9) / 10)
-    if high - low < 0.2:
-        high = min(1.0, low + 0.2)
-        low = max(0.0, high - 0.2)
-    return low, high
+    lowest, highest = max(0.0, min(lows)), min(1.0, max(highs))
+    for step in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25):
+        low = max(0.0, math.floor(lowest / step + 1e-9) * step)
+        high = min(1.0, math.ceil(highest / step - 1e-9) * step)
+        if high - low <= 6 * step + 1e-9:
+            break
+    if high - low < 2 * step - 1e-9:  # at least two intervals
+        high = min(1.0, low + 2 * step)
+        low = max(0.0, high - 2 * step)
+    return low, high, step
 
 
 def forest_plot(
@@ -126,13 +132,13 @@ def forest_plot(
     width = 10.0
     fig = plt.figure(figsize=(width, height))
     # the plot column sits between the count columns and the text columns (figure fractions)
-    left, right = 0.41, 0.73
+    left, right = 0.41, 0.71
     ax = fig.add_axes((left, footer_in / height, right - left, ROW_INCH * n_rows / height))
     ax.set_ylim(n_rows - 0.5, -0.5)
-    low, high = _axis_limits(overall)
+    low, high, step = _axis_limits(overall)
     ax.set_xlim(low, high)
     text = blended_transform_factory(fig.transFigure, ax.transData)
-    cols = {"study": 0.02, "events": 0.315, "total": 0.38, "ci": 0.845, "weight": 0.975}
+    cols = {"study": 0.02, "events": 0.315, "total": 0.38, "ci": 0.905, "weight": 0.98}
     font: dict[str, Any] = {"fontsize": 9, "color": _INK, "va": "center"}
     max_weight = max(s.weight for s in overall.studies) or 1.0
 
@@ -145,7 +151,7 @@ def forest_plot(
         ("study", "Study", "left"),
         ("events", "Events", "right"),
         ("total", "Total", "right"),
-        ("ci", f"Proportion [{round(100 * overall.level):g}% CI]", "center"),
+        ("ci", f"Proportion [{round(100 * overall.level):g}% CI]", "right"),
         ("weight", "Weight", "right"),
     ):
         put(cols[key], head_y, label, ha=ha, bold=True)
@@ -174,7 +180,7 @@ def forest_plot(
                 y,
                 f"{percent(s.proportion, decimals)} "
                 f"[{percent(s.ci_lower, decimals)}; {percent(s.ci_upper, decimals)}]",
-                ha="center",
+                ha="right",
             )
             put(cols["weight"], y, f"{s.weight:.1f}%", ha="right")
             lo, hi = max(s.ci_lower, low), min(s.ci_upper, high)
@@ -209,7 +215,7 @@ def forest_plot(
                 y,
                 f"{percent(r.estimate, decimals)} "
                 f"[{percent(r.ci_lower, decimals)}; {percent(r.ci_upper, decimals)}]",
-                ha="center",
+                ha="right",
                 bold=True,
             )
             share = (
@@ -237,7 +243,7 @@ def forest_plot(
                 cols["ci"],
                 y,
                 f"[{percent(r.pi_lower, decimals)}; {percent(r.pi_upper, decimals)}]",
-                ha="center",
+                ha="right",
             )
             ax.add_patch(
                 plt.Rectangle(
@@ -260,8 +266,6 @@ def forest_plot(
         ax.spines[side].set_visible(False)
     ax.tick_params(axis="y", left=False, labelleft=False)
     ax.tick_params(axis="x", labelsize=8.5, colors=_INK, length=3)
-    span = high - low
-    step = 0.2 if span > 0.6 else 0.1 if span > 0.3 else 0.05
     ax.xaxis.set_major_locator(MultipleLocator(step))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{100 * v:.0f}%"))
     ax.set_xlabel(xlabel, fontsize=9, color=_INK)
