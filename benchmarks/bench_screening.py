@@ -20,14 +20,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import os
 import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import insert
-from sqlmodel import func, select
+from sqlalchemy import delete, insert
+from sqlmodel import col, func, select
 
 from reviewflow.acquire.importer import start_run, store_records
 from reviewflow.records import RecordData
@@ -86,6 +87,14 @@ def build(store: Store, n: int) -> None:
         ]  # fmt: skip
         s.execute(insert(Decision), rows)
     print(f"built {n:,} records from {len(base):,} real ones in {time.perf_counter() - t0:.0f} s")
+
+
+def forget(store: Store, reviewer: str) -> None:
+    """Start reviewer 1 afresh (so the benchmark database can be reused with --db)."""
+    with store.write() as s:
+        r1 = s.exec(select(Reviewer.id).where(Reviewer.name == reviewer)).one()
+        s.execute(delete(Decision).where(col(Decision.reviewer_id) == r1))
+        s.execute(delete(AuditEntry).where(col(AuditEntry.actor) == reviewer))
 
 
 def decide_first_half(store: Store, reviewer: str) -> None:
@@ -169,8 +178,9 @@ def main() -> None:
     url = args.db or f"sqlite:///{folder / 'review.sqlite'}"
     store = open_store(url, create=True)
     build(store, args.records)
-    print(f"{platform.machine()} {platform.processor() or ''} {platform.python_version()}, "
-          f"database {store.display_url}")  # fmt: skip
+    forget(store, "r1")
+    print(f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"database {store.display_url}; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     for label, prepare in (("fresh", None), ("half decided", decide_first_half)):
         if prepare:
             prepare(store, "r1")
@@ -185,6 +195,7 @@ def main() -> None:
         if label == "fresh":
             report("keypress i → decision saved, next record shown", keys["decide"])
             report("keypress → → next record shown", keys["next"])
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
     store.dispose()
 
 

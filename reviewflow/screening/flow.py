@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, CompoundSelect, union
 from sqlmodel import Session, col, select
 
 from reviewflow.store.models import (
@@ -44,14 +44,19 @@ def removed_before_screening(session: Session) -> set[int]:
     return set(session.execute(select(PrescreenRemoval.record_id)).scalars())
 
 
+def left_out_of_screening() -> CompoundSelect:
+    """The ids of the records :func:`title_abstract_ids` leaves out (active duplicates and
+    records removed before screening), as a SQL subquery."""
+    return union(
+        select(DuplicateLink.record_id).where(col(DuplicateLink.undone_at).is_(None)),
+        select(PrescreenRemoval.record_id),
+    )
+
+
 def in_title_abstract() -> ColumnElement[bool]:
     """The same rule as :func:`title_abstract_ids` as a SQL condition on ``record.id``, so a
     screening queue can page through 100,000 records in SQL without loading them all."""
-    duplicate = select(DuplicateLink.id).where(
-        col(DuplicateLink.record_id) == col(Record.id), col(DuplicateLink.undone_at).is_(None)
-    )
-    removed = select(PrescreenRemoval.id).where(col(PrescreenRemoval.record_id) == col(Record.id))
-    return and_(~duplicate.exists(), ~removed.exists())
+    return col(Record.id).not_in(left_out_of_screening())
 
 
 def title_abstract_ids(session: Session) -> list[int]:

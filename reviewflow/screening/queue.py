@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from reviewflow.screening import flow
 from reviewflow.screening.decisions import (
@@ -120,7 +120,8 @@ class ScreeningQueue:
             self._sought: list[int] = []
             if stage == flow.FULL_TEXT:
                 self._sought = flow.review_flow(s, self.rules.reviewers_per_record).sought
-        self._pages: dict[int, list[QueueEntry]] = {}
+            self._count_index = _narrow_index(s) if store.is_sqlite else None
+        self._entries: dict[int, QueueEntry] = {}  # position → entry, for the pages seen
         self._length: int | None = None
         self._progress: Progress | None = None
 
@@ -148,55 +149,114 @@ class ScreeningQueue:
         )
 
     # -- size, progress, pages ---------------------------------------------------------------
+    # At title/abstract the counts are "all records minus the ones left out of screening" (a
+    # few): counting the left-out ids is instant, and counting all records can use a narrow
+    # index instead of reading 100,000 abstracts. At full text the stage is a short id list.
+    def _records_below(self, s: Session, bound: int | None) -> int:
+        query = select(func.count()).select_from(Record)
+        if bound is not None:
+            query = query.where(col(Record.id) < bound)
+        if self._count_index:
+            query = query.with_hint(Record, f"INDEXED BY {self._count_index}", "sqlite")
+        return int(s.scalar(query) or 0)
+
+    def _left_out_below(self, s: Session, bound: int | None) -> int:
+        left_out = flow.left_out_of_screening().subquery()
+        query = select(func.count()).select_from(left_out)
+        if bound is not None:
+            query = query.where(left_out.c.record_id < bound)
+        return int(s.scalar(query) or 0)
+
     def __len__(self) -> int:
         if self._length is None:
             with self.store.read() as s:
-                n = s.scalar(select(func.count()).select_from(Record).where(self._member()))
-            self._length = int(n or 0)
+                if self.stage == flow.TITLE_ABSTRACT:
+                    n = self._records_below(s, None) - self._left_out_below(s, None)
+                else:
+                    n = int(
+                        s.scalar(select(func.count()).select_from(Record).where(self._member()))
+                        or 0
+                    )
+            self._length = n
         return self._length
 
     def progress(self) -> Progress:
         if self._progress is None:
             with self.store.read() as s:
-                total = s.scalar(select(func.count()).select_from(Record).where(self._assessed()))
-                decided = s.scalar(
-                    select(func.count())
-                    .select_from(Record)
-                    .join(Decision, self._mine())
-                    .where(self._assessed())
-                )
-            self._progress = Progress(int(decided or 0), int(total or 0))
+                if self.stage == flow.TITLE_ABSTRACT:
+                    total = len(self)
+                    mine = (
+                        select(func.count())
+                        .select_from(Decision)
+                        .where(
+                            col(Decision.reviewer_id) == self.reviewer_id,
+                            col(Decision.stage) == self.stage,
+                        )
+                    )
+                    left_out = flow.left_out_of_screening()
+                    decided = int(s.scalar(mine) or 0) - int(
+                        s.scalar(mine.where(col(Decision.record_id).in_(left_out))) or 0
+                    )
+                else:
+                    total = int(
+                        s.scalar(select(func.count()).select_from(Record).where(self._assessed()))
+                        or 0
+                    )
+                    decided = int(
+                        s.scalar(
+                            select(func.count())
+                            .select_from(Record)
+                            .join(Decision, self._mine())
+                            .where(self._assessed())
+                        )
+                        or 0
+                    )
+            self._progress = Progress(decided, total)
         return self._progress
 
-    def _page(self, number: int) -> list[QueueEntry]:
-        if number not in self._pages:
-            with self.store.read() as s:
-                rows = s.execute(
-                    select(Record.id, Decision.decision)
-                    .outerjoin(Decision, self._mine())
-                    .where(self._member())
-                    .order_by(col(Record.id))
-                    .offset(number * self.page_size)
-                    .limit(self.page_size)
-                ).all()
-            start = number * self.page_size
-            self._pages[number] = [
-                QueueEntry(start + i, int(rid), dec) for i, (rid, dec) in enumerate(rows)
-            ]
-        return self._pages[number]
+    def _load(self, position: int, after_id: int | None) -> None:
+        """Cache a page of entries from ``position``: by keyset (the ids after ``after_id``)
+        when the record before it is known, else by OFFSET."""
+        query = (
+            select(Record.id, Decision.decision)
+            .outerjoin(Decision, self._mine())
+            .where(self._member())
+            .order_by(col(Record.id))
+            .limit(self.page_size)
+        )
+        if after_id is not None:
+            query = query.where(col(Record.id) > after_id)
+        else:
+            query = query.offset(position)
+        with self.store.read() as s:
+            rows = s.execute(query).all()
+        for i, (rid, dec) in enumerate(rows):
+            self._entries[position + i] = QueueEntry(position + i, int(rid), dec)
+        if len(rows) < self.page_size:
+            self._length = position + len(rows)
 
     def entry(self, position: int) -> QueueEntry | None:
-        if position < 0:
+        if position < 0 or (self._length is not None and position >= self._length):
             return None
-        page = self._page(position // self.page_size)
-        offset = position % self.page_size
-        return page[offset] if offset < len(page) else None
+        if position not in self._entries:
+            before = self._entries.get(position - 1)
+            self._load(position, before.record_id if before else None)
+        return self._entries.get(position)
+
+    def _remember(self, position: int, record_id: int) -> None:
+        """Load the page starting at a record found by SQL, so showing it costs no OFFSET."""
+        if position not in self._entries:
+            self._load(position, record_id - 1 if record_id > 0 else None)
+            if self._entries.get(position, QueueEntry(0, -1, None)).record_id != record_id:
+                self._entries.pop(position, None)  # not what we expected: forget it
 
     def position_of(self, record_id: int) -> int | None:
         with self.store.read() as s:
             member = s.scalar(select(Record.id).where(Record.id == record_id, self._member()))
             if member is None:
                 return None
+            if self.stage == flow.TITLE_ABSTRACT:
+                return self._records_below(s, record_id) - self._left_out_below(s, record_id)
             before = s.scalar(
                 select(func.count())
                 .select_from(Record)
@@ -214,20 +274,20 @@ class ScreeningQueue:
             if e.decision is None and not self._skip(e.record_id):
                 return position
         start = self.entry(after)
+        mine = select(Decision.id).where(self._mine())
         for lower in ((start.record_id if start else -1), -1):
             with self.store.read() as s:
                 rid = s.scalar(
                     select(Record.id)
-                    .where(
-                        self._assessed(),
-                        col(Record.id) > lower,
-                        ~select(Decision.id).where(self._mine()).exists(),
-                    )
+                    .where(col(Record.id) > lower, ~mine.exists(), self._assessed())
                     .order_by(col(Record.id))
                     .limit(1)
                 )
             if rid is not None:
-                return self.position_of(int(rid))
+                found = self.position_of(int(rid))
+                if found is not None:
+                    self._remember(found, int(rid))
+                return found
         return None
 
     def _skip(self, record_id: int) -> bool:
@@ -245,45 +305,22 @@ class ScreeningQueue:
 
     def refresh(self) -> None:
         """Forget cached pages and counts (after a retrieval change, or to pick up new records)."""
-        self._pages.clear()
+        self._entries.clear()
         self._length = self._progress = None
 
     def apply(self, change: Change) -> None:
         """Keep cached pages and counts in step with a change this reviewer just made."""
-        for page in self._pages.values():
-            for i, e in enumerate(page):
-                if e.record_id == change.record_id:
-                    page[i] = QueueEntry(
-                        e.position, e.record_id, change.after.decision if change.after else None
-                    )
+        for position, e in self._entries.items():
+            if e.record_id == change.record_id:
+                decision = change.after.decision if change.after else None
+                self._entries[position] = QueueEntry(position, e.record_id, decision)
         if self._progress is not None:
             delta = (change.after is not None) - (change.before is not None)
             self._progress = Progress(self._progress.decided + delta, self._progress.total)
 
     # -- reading a record --------------------------------------------------------------------
     def record(self, record_id: int) -> RecordView:
-        with self.store.read() as s:
-            r = s.get(Record, record_id)
-            if r is None:
-                raise KeyError(record_id)
-            mine = s.exec(
-                select(Decision).where(
-                    Decision.record_id == record_id,
-                    Decision.reviewer_id == self.reviewer_id,
-                    Decision.stage == self.stage,
-                )
-            ).first()
-            status = s.scalar(
-                select(FulltextRetrieval.status).where(FulltextRetrieval.record_id == record_id)
-            )
-        return RecordView(
-            record_id=record_id, title=r.title, authors=list(r.authors), journal=r.journal or
-            r.journal_abbrev, year=r.year, volume=r.volume, issue=r.issue, pages=r.pages,
-            pmid=r.pmid, doi=r.doi, publication_types=list(r.publication_types),
-            abstract=r.abstract, abstract_sections=abstract_sections(r.abstract, r.extra),
-            keywords=list(r.keywords), mesh_terms=list(r.mesh_terms), language=list(r.language),
-            mine=as_mine(mine), not_retrieved=status == "not_retrieved", extra=dict(r.extra),
-        )  # fmt: skip
+        return record_view(self.store, record_id, self.stage, self.reviewer_id)
 
     def search(self, text: str, limit: int = 100) -> list[SearchHit]:
         """Records of the queue whose title or abstract contains ``text`` (any case), or whose
@@ -308,3 +345,45 @@ class ScreeningQueue:
                 .limit(limit)
             ).all()
         return [SearchHit(int(i), t, y, p) for i, t, y, p in rows]
+
+
+def record_view(
+    store: Store, record_id: int, stage: str, reviewer_id: int | None = None
+) -> RecordView:
+    """One record as a reviewer sees it: with ``reviewer_id``'s own decision at the stage, or
+    none (reconciliation shows every reviewer's decision separately, from the conflict)."""
+    with store.read() as s:
+        r = s.get(Record, record_id)
+        if r is None:
+            raise KeyError(record_id)
+        mine = None
+        if reviewer_id is not None:
+            mine = s.exec(
+                select(Decision).where(
+                    Decision.record_id == record_id,
+                    Decision.reviewer_id == reviewer_id,
+                    Decision.stage == stage,
+                )
+            ).first()
+        status = s.scalar(
+            select(FulltextRetrieval.status).where(FulltextRetrieval.record_id == record_id)
+        )
+    return RecordView(
+        record_id=record_id, title=r.title, authors=list(r.authors), journal=r.journal or
+        r.journal_abbrev, year=r.year, volume=r.volume, issue=r.issue, pages=r.pages,
+        pmid=r.pmid, doi=r.doi, publication_types=list(r.publication_types),
+        abstract=r.abstract, abstract_sections=abstract_sections(r.abstract, r.extra),
+        keywords=list(r.keywords), mesh_terms=list(r.mesh_terms), language=list(r.language),
+        mine=as_mine(mine), not_retrieved=status == "not_retrieved", extra=dict(r.extra),
+    )  # fmt: skip
+
+
+def _narrow_index(session: Session) -> str | None:
+    """A full (not partial) index on the record table with one small column: SQLite counts
+    record ids through it without reading the records themselves."""
+    rows = session.connection().exec_driver_sql("PRAGMA index_list('record')").all()
+    names = [r[1] for r in rows if not r[4]]  # (seq, name, unique, origin, partial)
+    for preferred in ("ix_record_year", "ix_record_pmid"):
+        if preferred in names:
+            return preferred
+    return None
