@@ -26,6 +26,17 @@ def read_records(path: Path, id_column: str | None, file_format: str | None) -> 
     kind = file_format or detect_format(path)
     mapping = {"source_key": id_column} if id_column and kind in ("csv", "tsv") else None
     records = read_file(path, kind, mapping=mapping)
+    if not mapping:
+        keys = [r.source_key.strip() for r in records]
+        if len(set(keys)) < len(keys) or not all(keys):
+            # RIS IDs and the like need not be unique: number the records instead
+            click.echo(
+                f"note: {path.name}: record identifiers repeat or are missing; "
+                "record_id is the record's number in the file",
+                err=True,
+            )
+            for number, record in enumerate(records, start=1):
+                record.source_key = str(number)
     seen: dict[str, int] = {}
     for number, record in enumerate(records, start=1):
         where = f"line {record.extra.get('line')}" if "line" in record.extra else f"record {number}"

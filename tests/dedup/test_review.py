@@ -119,3 +119,12 @@ def test_cli_review_mode_and_undo(workspace: Workspace) -> None:
     assert code == 1 and "no duplicate group 999" in err
     code, out, err = run_cli("dedup", "--undo", "1", "--by", "tester", cwd=workspace.root)
     assert code == 0 and "split" in out
+
+
+def test_cli_standalone_reads_ris_and_numbers_repeated_ids(tmp_path: Path) -> None:
+    out = tmp_path / "groups.csv"
+    src = DATA.parent / "ris" / "example_full.ris"  # both records carry ID 12345
+    code, _stdout, err = run_cli("dedup", str(src), "--out", str(out))
+    assert code == 0
+    assert "record identifiers repeat" in err
+    assert [r["record_id"] for r in csv.DictReader(out.open())] == ["1", "2"]
