@@ -358,3 +358,28 @@ def test_reference_list_cut_keeps_line_numbers(tmp_path: Path) -> None:
     path.write_text(broken, encoding="utf-8")
     with pytest.raises(InputError, match=rf"^broken\.xml: line {line}: "):
         read_file(path)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 20])
+def test_reference_list_cut_across_chunk_boundaries(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cut is the same whatever the read size: nested, self-closed and look-alike tags."""
+    import io
+
+    from reviewflow.acquire.readers._stream import WithoutReferenceLists
+
+    monkeypatch.setattr(WithoutReferenceLists, "_CHUNK", chunk)
+    source = (
+        b"<a><ReferenceList>\n<Reference/>\n<ReferenceList><Title>x</Title>\n</ReferenceList>"
+        b"</ReferenceList>\n<ReferenceList/><ReferenceListX>kept</ReferenceListX>\n"
+        b'<ReferenceList Type="x">\n</ReferenceList></a>'
+    )
+    stream = WithoutReferenceLists(io.BytesIO(source))
+    out = b""
+    while piece := stream.read(5):
+        out += piece
+    assert out == b"<a>\n\n\n\n<ReferenceListX>kept</ReferenceListX>\n\n</a>"
+    assert out.count(b"\n") == source.count(b"\n")
+    unclosed = WithoutReferenceLists(io.BytesIO(b"<a><ReferenceList><Reference>"))
+    assert unclosed.read() == b"<a><ReferenceList><Reference>"  # passed through: lxml reports it
