@@ -163,6 +163,8 @@ def main() -> None:
         print(f"ratio import (in-process) / Biopython parse: {t_bio / t_import:.1f}x")
         print(f"ratio import (CLI) / Biopython parse:        {t_bio / t_cli:.1f}x")
         print(f"store share of in-process import: {(t_import - t_read) / t_import:.0%}")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"load average at the end (1/5/15 min): {load}  (others' work slows every row alike)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
