@@ -100,7 +100,8 @@ def ris_entry(item: ExportedRecord) -> dict[str, Any]:
     entry["id"] = str(r.id)
     fields = {
         "title": r.title,
-        "abstract": r.abstract,
+        # one line: not every RIS reader takes continuation lines
+        "abstract": " ".join(r.abstract.split()),
         "year": str(r.year) if r.year else "",
         "secondary_title": r.journal,
         "alternate_title2": r.journal_abbrev,
