@@ -66,7 +66,12 @@ def extract(
     With --consensus: every field where the reviewers differ, side by side, to settle."""
     from reviewflow.extraction.consensus import adjudicator_label
 
-    app.workspace().config.reviewer(reviewer)
+    person = app.workspace().config.reviewer(reviewer)
+    if person.role == "adjudicator" and not consensus:
+        raise InputError(
+            f"{reviewer!r} is the adjudicator: the reviewers extract; open the discrepancies "
+            f"with 'reviewflow extract --reviewer {reviewer} --consensus'"
+        )
     form = _form(app, form_name)
     _studies(app)
     actor = adjudicator_label(app.store(), reviewer, partner) if consensus else reviewer

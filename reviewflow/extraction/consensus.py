@@ -1,6 +1,7 @@
 """Comparing the reviewers' extractions, and the consensus values.
 
-Each field of a study that at least two reviewers have extracted is compared on the normal
+Each field of a study that at least two reviewers (role ``reviewer`` in review.toml; the
+adjudicator settles, and is not compared) have extracted is compared on the normal
 form of the values (``"Yes"`` = ``"yes"``, ``"12.0"`` = ``"12"``):
 
 - ``agree``: every reviewer gave the same valid value;
@@ -78,6 +79,7 @@ def compare(store: Store, form: Form, study_ids: list[int] | None = None) -> lis
             .join(Reviewer, col(Reviewer.id) == col(ExtractionValue.reviewer_id))
             .join(Study, col(Study.id) == col(ExtractionValue.study_id))
         )
+        q = q.where(Reviewer.role == "reviewer")  # an adjudicator's own entries are not compared
         if study_ids is not None:
             q = q.where(col(ExtractionValue.study_id).in_(study_ids))
         values: dict[int, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -210,6 +210,7 @@ class StudyScreen(Screen[None]):
                             yield ExtractionField(f)
             with VerticalScroll(id="report"):
                 yield Static(id="report-text")
+        yield Static(id="field-help")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -272,6 +273,19 @@ class StudyScreen(Screen[None]):
         for f in fields:
             f.show_problem(problems.get(f.field_key, ""))
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        owner = next((n for n in event.widget.ancestors if isinstance(n, ExtractionField)), None)
+        if owner is not None:
+            f = owner.spec
+            bits = [f.label]
+            if f.help:
+                bits.append(f.help)
+            if f.minimum is not None or f.maximum is not None:
+                low = "" if f.minimum is None else f"{f.minimum:g}"
+                high = "" if f.maximum is None else f"{f.maximum:g}"
+                bits.append(f"range {low}–{high} {f.unit}".rstrip())
+            self.query_one("#field-help", Static).update(" · ".join(bits))
+
     @on(ExtractionField.Edited)
     def edited(self, message: ExtractionField.Edited) -> None:
         self.extract_app.save(message.field, self.study.id, message.key, message.value)
@@ -319,7 +333,7 @@ class ExtractApp(App[None]):
 
     TITLE = "reviewflow: extraction"
     CSS = """
-    #studies-status, #study-status { height: 1; padding: 0 2; background: $boost; }
+    #studies-status, #study-status, #field-help { height: 1; padding: 0 2; background: $boost; }
     #studies { height: 1fr; }
     #study-body { height: 1fr; }
     #form { width: 55%; border-right: solid $primary; }

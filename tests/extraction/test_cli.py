@@ -179,6 +179,8 @@ def test_extract_refuses_unknown_reviewer_and_consensus_without_role(review: Rev
     assert code == 1 and "no reviewer named 'reviewer9'" in err
     code, _, err = run_cli("extract", "--reviewer", "reviewer1", "--consensus", cwd=root)
     assert code == 1 and "'reviewer1' is not an adjudicator" in err
+    code, _, err = run_cli("extract", "--reviewer", "adjudicator", cwd=root)
+    assert code == 1 and "'adjudicator' is the adjudicator: the reviewers extract" in err
     code, _, err = run_cli("extract", "--reviewer", "reviewer1", "--with", "reviewer2", cwd=root)
     assert code == 1 and "--with is only for --consensus" in err
 

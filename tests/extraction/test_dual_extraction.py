@@ -115,7 +115,8 @@ def test_invalid_values_are_never_an_agreement(review: Review) -> None:
 
 def test_one_extractor_gives_no_comparison_yet(review: Review) -> None:
     enter(review, "reviewer1", review.studies[0].id, {"country": "Japan"})
-    (study,) = compare(review.store, review.form)
+    enter(review, "adjudicator", review.studies[0].id, {"country": "Japan", "patients": "10"})
+    (study,) = compare(review.store, review.form)  # the adjudicator is not an extractor
     assert study.extractors == ["reviewer1"] and study.fields == []
 
 

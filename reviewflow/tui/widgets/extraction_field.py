@@ -1,5 +1,5 @@
 """One field of the extraction form on one line: its label and unit, an input and whether it
-is saved; the validation message under it, and the help text while the field has focus.
+is saved; the validation message under it. (The screen shows the focused field's help.)
 
 Attributes down, messages up: the screen sets ``value``/``problem``/``saved``; the field checks
 what is typed as it is typed (the pure check of :mod:`reviewflow.extraction.validate`) and posts
@@ -48,8 +48,6 @@ class ExtractionField(Vertical):
     ExtractionField Input { width: 1fr; height: 1; border: none; padding: 0 1; background: $boost; }
     ExtractionField Input:focus { border: none; background: $primary 40%; }
     ExtractionField .field-saved { width: 7; color: $text-muted; padding-left: 1; }
-    ExtractionField .field-help { color: $text-muted; height: auto; display: none; padding-left: 2; }
-    ExtractionField:focus-within .field-help { display: block; }
     ExtractionField .field-problem { color: $error; height: auto; display: none; padding-left: 2; }
     ExtractionField.-invalid .field-problem { display: block; }
     ExtractionField.-invalid Input { color: $error; }
@@ -71,6 +69,8 @@ class ExtractionField(Vertical):
         self._initial = value
         self._last_posted: str | None = value
         self._timer: Timer | None = None
+        self._problem = ""
+        self._saved_text = ""
 
     def compose(self) -> ComposeResult:
         f = self.spec
@@ -89,8 +89,6 @@ class ExtractionField(Vertical):
             yield Input(value=self._initial, placeholder=placeholder(f), suggester=suggester)
             yield Label("", classes="field-saved")
         yield Static("", classes="field-problem")
-        if f.help:
-            yield Static(f.help, classes="field-help")
 
     # -- attributes set by the screen ------------------------------------------------------
     @property
@@ -105,6 +103,9 @@ class ExtractionField(Vertical):
         self.show_problem(check_value(self.spec, value).problem)
 
     def show_problem(self, problem: str) -> None:
+        if problem == self._problem:
+            return
+        self._problem = problem
         self.set_class(bool(problem), "-invalid")
         self.query_one(".field-problem", Static).update(problem)
 
@@ -115,6 +116,9 @@ class ExtractionField(Vertical):
         self.show_problem(message)
 
     def show_saved(self, text: str) -> None:
+        if text == self._saved_text:
+            return
+        self._saved_text = text
         self.query_one(".field-saved", Label).update(text)
 
     # -- typing ----------------------------------------------------------------------------
