@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import ColumnElement, CompoundSelect, union
 from sqlmodel import Session, col, select
@@ -86,14 +87,17 @@ class StageState:
 def stage_state(session: Session, stage: str, required: int, record_ids: list[int]) -> StageState:
     wanted = set(record_ids)
     state = StageState(stage)
-    decisions: dict[int, list[Decision]] = defaultdict(list)
+    decisions: dict[int, list[Any]] = defaultdict(list)  # rows (record_id, decision, reason)
     few = len(wanted) <= 500  # one record's outcome (a screening decision) need not read all
-    query = select(Decision).where(Decision.stage == stage)
+    # plain columns, not ORM objects: 200,000 decisions load in a fraction of the time
+    query = select(Decision.record_id, Decision.decision, Decision.reason).where(
+        Decision.stage == stage
+    )
     res_query = select(Resolution).where(Resolution.stage == stage)
     if few:
         query = query.where(col(Decision.record_id).in_(wanted))
         res_query = res_query.where(col(Resolution.record_id).in_(wanted))
-    for d in session.execute(query).scalars():
+    for d in session.execute(query).all():
         if d.record_id in wanted:
             decisions[d.record_id].append(d)
     resolutions = {
