@@ -211,3 +211,15 @@ def test_unknown_format(tmp_path: Path) -> None:
         read_file(path)
     with pytest.raises(InputError, match=r"^missing\.ris: no such file"):
         read_file(tmp_path / "missing.ris")
+
+
+def test_semicolon_csv_from_a_european_spreadsheet(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_text(
+        'Title;Authors;Year;DOI\n"Stenting; a cohort";Smith J, Doe JA;2019;10.1000/abc\n',
+        encoding="utf-8-sig",
+    )
+    (r,) = read_file(path)
+    assert (r.title, r.authors, r.year, r.doi) == (
+        "Stenting; a cohort", ["Smith J", "Doe JA"], 2019, "10.1000/abc",
+    )  # fmt: skip

@@ -81,7 +81,7 @@ def _sniff(head: bytes) -> str | None:
     first = text.split("\n", 1)[0]
     if first.count("\t") >= 2 and first.count("\t") > first.count(","):
         return "tsv"
-    if first.count(",") >= 2:
+    if first.count(",") >= 2 or first.count(";") >= 2:
         return "csv"
     return None
 
@@ -113,7 +113,7 @@ def read_file(
     if kind == "ris":
         return read_ris(path, encoding)
     return read_table(
-        path, delimiter="\t" if kind == "tsv" else ",", mapping=mapping, encoding=encoding
+        path, delimiter="\t" if kind == "tsv" else None, mapping=mapping, encoding=encoding
     )
 
 

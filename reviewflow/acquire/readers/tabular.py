@@ -110,14 +110,18 @@ def read_table(
     mapping: Mapping[str, str] | None = None,
     encoding: str = "utf-8-sig",
 ) -> list[RecordData]:
-    """Every row of a CSV (``delimiter=","``) or TSV (``"\\t"``) file with a header line."""
+    """Every row of a CSV or TSV file with a header line.
+
+    ``delimiter`` defaults to whichever of comma, tab or semicolon (European spreadsheets)
+    the header line uses most.
+    """
     path = Path(path)
     text = decode(path.read_bytes(), path, encoding)
     if not text.strip():
         raise fail(path, "", "the file is empty")
     if delimiter is None:
         first = text.split("\n", 1)[0]
-        delimiter = "\t" if first.count("\t") > first.count(",") else ","
+        delimiter = max((",", "\t", ";"), key=first.count)
     previous_limit = csv.field_size_limit()
     csv.field_size_limit(16 * 1024 * 1024)
     reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
