@@ -57,6 +57,7 @@ class DedupQueueApp(App[None]):
         Binding("s", "skip", "Skip"),
         Binding("u", "reopen", "Undo last"),
         Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Keys"),
     ]
 
     def __init__(self, store: Store, reviewer: str) -> None:
@@ -129,6 +130,13 @@ class DedupQueueApp(App[None]):
         review.decide(self.store, item.candidate_id, "maybe", self.reviewer)
         self.position = position
         self.show()
+
+    def action_help(self) -> None:
+        self.notify(
+            "d: duplicate (merged at once) · n: not a duplicate · s: skip · "
+            "u: reopen the last decision · q: quit. Yellow fields differ.",
+            timeout=8,
+        )
 
     def check_action(self, action: str, parameters: tuple[Any, ...]) -> bool | None:
         if action in ("decide", "skip"):
