@@ -7,8 +7,8 @@ then the form's study fields in form order (``country``, ``design``, …), then 
 
 Long columns: ``study``, ``field``, ``value``, ``source``, ``decided_by`` (only values set).
 
-The studies are the included ones (full-text includes linked to a study) plus any study with
-consensus values (e.g. imported from a sheet). This frame is what pooling reads.
+The studies are the included ones (full-text includes linked to a study) plus studies without
+reports that have consensus values (imported from a sheet). This frame is what pooling reads.
 """
 
 from __future__ import annotations
@@ -27,9 +27,12 @@ LONG_COLUMNS = ["study", "field", "value", "source", "decided_by"]
 
 
 def export_studies(store: Store, reviewers_per_record: int) -> list[StudyInfo]:
+    """The included studies, and studies without any report that have consensus values (from
+    an imported sheet). A study whose reports are no longer included is left out."""
     by_id = {st.id: st for st in list_studies(store, reviewers_per_record)}
     for st in studies_with_consensus(store):
-        by_id.setdefault(st.id, st)
+        if not st.reports:
+            by_id.setdefault(st.id, st)
     return sorted(by_id.values(), key=lambda st: st.label)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events, on, work
@@ -396,6 +396,8 @@ class ExtractApp(App[None]):
                 error = ""
             except ReviewflowError as exc:
                 error = exc.message
+            except Exception as exc:  # a bug or a lost connection: say so at the field
+                error = f"not saved ({type(exc).__name__}: {exc})"
         message = ValueSaved(field, study_id, key, value, error)
         if field.is_attached:
             field.screen.post_message(message)
@@ -410,6 +412,3 @@ class ExtractApp(App[None]):
         pending = [w for w in self.workers if w.group in ("save", "consensus")]
         if pending:
             await self.workers.wait_for_complete(pending)
-
-    def notify_error(self, exc: Any) -> None:
-        self.notify(str(exc), severity="error")

@@ -208,3 +208,15 @@ def test_sheet_checked_against_consensus_already_in_the_review(
     )):  # fmt: skip
         import_sheet(review.store, review.form, path, "adjudicator")
     assert counts(review.store) == before
+
+
+def test_a_study_no_longer_included_leaves_the_export(review: Review) -> None:
+    from reviewflow.store.models import Resolution
+
+    a = review.studies[0]
+    set_consensus(review.store, review.form, "adjudicator", a.id, "country", "Austria")
+    assert a.label in extraction_frame(review.store, review.form)["study"].tolist()
+    with review.store.write() as s:  # the adjudicator excludes its report at full text after all
+        s.add(Resolution(record_id=a.reports[0].record_id, stage="full-text", decision="exclude",
+                         reason="Wrong study design", resolved_by="adjudicator"))  # fmt: skip
+    assert a.label not in extraction_frame(review.store, review.form)["study"].tolist()
