@@ -99,6 +99,10 @@ def recombine(rng: random.Random, pool: list[dict[str, str]], n: int) -> dict[st
 
 
 def abbreviate_journal(name: str) -> str:
+    """ISO-4-like abbreviation of the journal part (a conference suffix is kept as is)."""
+    if ".Conference:" in name:
+        journal, _, meeting = name.partition(".Conference:")
+        return abbreviate_journal(journal) + ".Conference:" + meeting
     words = [w for w in re.split(r"[\s:]+", name) if w and w.lower() not in _STOP]
     out = []
     for w in words:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reviewflow.dedup.normalise import Prepared
-from reviewflow.dedup.score import DIFFER, SAME, PairScores
+from reviewflow.dedup.score import DIFFER, MISSING, SAME, PairScores
 
 DUPLICATE, MAYBE, DISTINCT = "duplicate", "maybe", "distinct"
 CONFERENCE_RULES = ("distinct", "maybe", "compare")
@@ -193,6 +193,17 @@ def classify(a: Prepared, b: Prepared, s: PairScores, settings: DedupSettings) -
         one_lacks_place = (a.volume == "" and a.first_page == "") != (
             b.volume == "" and b.first_page == ""
         )
+        no_place = s.journal is None and s.volume == s.pages == s.issue == MISSING
+        if (
+            no_place
+            and strong_title
+            and s.year_gap == 0
+            and _at_least(authors, 0.95)
+            and min(len(a.surnames), len(b.surnames)) >= 2
+        ):
+            # neither record says where it appeared: title, author list and year are all
+            # the evidence there is
+            return Verdict(DUPLICATE, "auto", "title, authors and year agree; no journal given")
         online_first = title >= 0.98 and _at_least(s.journal, 0.9) and one_lacks_place
         if online_first and _at_least(authors, 0.9):
             return Verdict(DUPLICATE, "auto", "online-first and issue version")

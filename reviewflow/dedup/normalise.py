@@ -37,7 +37,7 @@ _NOTE = re.compile(
     r"(?:article|text|abstract|letter|summary)s? in |author'?s transl|review|\d+ refs|erratum|"
     r"corrected|comment|retract|see |published|update|provisional|electronic|online|"
     r"multiple letters|abstract|editorial|letter|english|meeting|conference|congress|"
-    r"translat|original|journal article|case report|clinical trial"
+    r"translat|original|journal article|case report|clinical trial|(?:the )?journal|proceeding"
 )
 _UNCLOSED_NOTE = re.compile(r"\s*[\[(][^\])]*$")  # a note cut off by a field length limit
 # Web of Science and Embase cite the corrected article after the title of a correction
@@ -227,6 +227,18 @@ def _strip_notes(title: str) -> tuple[str, str, bool]:
     return title, alt, erratum
 
 
+def _strip_unclosed_note(title: str) -> str:
+    """``"Title.[Erratum appears in J X. 2003 Jun"`` (cut off by a field length limit) →
+    ``"Title."``; an unclosed bracket opening the title is just dropped."""
+    match = _UNCLOSED_NOTE.search(title)
+    if match is None:
+        return title
+    if match.start() == 0 or not title[: match.start()].strip():
+        return title.lstrip(" [(")
+    inner = match.group(0).strip().lstrip("[(").lower()
+    return title[: match.start()] if _NOTE.match(inner) else title
+
+
 def _matching_open(text: str, opener: str) -> int:
     closer = ")" if opener == "(" else "]"
     depth = 0
@@ -258,9 +270,10 @@ def _title_and_flags(raw: str) -> tuple[str, str, bool]:
     if "<" in title:
         title = _TAG.sub(" ", title)
     title = _RETRACTED_PREFIX.sub("", title).strip()
-    if title.startswith("[") and title.rstrip(" .").endswith("]"):
-        title = title.rstrip(" .")[1:-1]
-    title = _UNCLOSED_NOTE.sub("", title)
+    bare = title.rstrip(" .")
+    if bare.startswith("[") and bare.endswith("]") and _matching_open(bare, "[") == 0:
+        title = bare[1:-1]  # the whole title bracketed: PubMed's translated title
+    title = _strip_unclosed_note(title)
     title, alt, erratum = _strip_notes(title)
     if title.startswith("[") and title.endswith("]"):
         title = title[1:-1]

@@ -35,6 +35,8 @@ def test_translated_and_annotated_titles() -> None:
     assert split_title("Effect of aspirin on stroke. [Review] [43 refs]")[0] == plain
     assert split_title("Effect of aspirin on stroke.[Erratum appears in J X. 2003 Jun")[0] == plain
     assert split_title("Effect of aspirin on stroke (Provisional abstract)")[0] == plain
+    assert split_title("[Effect of aspirin on stroke]. [Review] [16 refs] [Romanian]")[0] == plain
+    assert split_title("[Effect of aspirin on stroke")[0] == plain  # closing bracket cut off
     title, alt = split_title("Effect of aspirin on stroke [Wirkung von Aspirin auf Schlaganfall]")
     assert (title, alt) == (plain, "wirkung von aspirin auf schlaganfall")
 
