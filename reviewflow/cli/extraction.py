@@ -190,7 +190,7 @@ def extraction_discrepancies(app: AppContext, form_name: str | None, as_json: bo
     from reviewflow.extraction.consensus import discrepancies
 
     form = _form(app, form_name)
-    found = discrepancies(app.store(), form)
+    found = discrepancies(app.store(), form, required=app.workspace().config.reviewers_per_record)
     if as_json:
         echo_json(
             [
@@ -218,7 +218,8 @@ def extraction_agree(app: AppContext, form_name: str | None, actor: str) -> None
     (source 'agreed', audited). Fields that already have a consensus are left alone."""
     from reviewflow.extraction.consensus import accept_agreements
 
-    added = accept_agreements(app.store(), _form(app, form_name), actor)
+    per = app.workspace().config.reviewers_per_record
+    added = accept_agreements(app.store(), _form(app, form_name), actor, required=per)
     click.echo(f"{added} fields where the reviewers agree became consensus values")
 
 

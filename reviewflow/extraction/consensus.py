@@ -71,8 +71,12 @@ def _consensus_rows(
     return out
 
 
-def compare(store: Store, form: Form, study_ids: list[int] | None = None) -> list[StudyComparison]:
-    """The comparison of every study (or the given ones) that two or more reviewers extracted."""
+def compare(
+    store: Store, form: Form, study_ids: list[int] | None = None, required: int = 2
+) -> list[StudyComparison]:
+    """The comparison of every study (or the given ones) that ``required`` reviewers (review.toml's
+    reviewers_per_record; 2 for dual extraction) have extracted. With ``required=1`` a single
+    reviewer's valid values are agreed values."""
     with store.read() as s:
         q = (
             select(ExtractionValue, Reviewer.name, Study.label)
@@ -93,7 +97,7 @@ def compare(store: Store, form: Form, study_ids: list[int] | None = None) -> lis
         by_reviewer = values[sid]
         names = sorted(by_reviewer)
         sc = StudyComparison(sid, labels[sid], names)
-        if len(names) < 2:
+        if len(names) < max(required, 1):
             out.append(sc)
             continue
         for f in form.fields:
@@ -119,9 +123,11 @@ def compare(store: Store, form: Form, study_ids: list[int] | None = None) -> lis
     return out
 
 
-def discrepancies(store: Store, form: Form, study_ids: list[int] | None = None) -> list[Comparison]:
+def discrepancies(
+    store: Store, form: Form, study_ids: list[int] | None = None, required: int = 2
+) -> list[Comparison]:
     """Every field where the reviewers differ, study by study, in form order."""
-    return [c for sc in compare(store, form, study_ids) for c in sc.discrepancies]
+    return [c for sc in compare(store, form, study_ids, required) for c in sc.discrepancies]
 
 
 def _put(
@@ -150,12 +156,12 @@ def _put(
 
 
 def accept_agreements(
-    store: Store, form: Form, actor: str, study_ids: list[int] | None = None
+    store: Store, form: Form, actor: str, study_ids: list[int] | None = None, required: int = 2
 ) -> int:
     """Make every field where all reviewers agree (and no consensus exists yet) a consensus
     value with source ``agreed``; returns how many were added. One transaction."""
     todo = [
-        c for sc in compare(store, form, study_ids) for c in sc.fields
+        c for sc in compare(store, form, study_ids, required) for c in sc.fields
         if c.status == AGREE and c.consensus is None
     ]  # fmt: skip
     if not todo:

@@ -162,3 +162,13 @@ def test_who_may_set_consensus(review: Review) -> None:
         adjudicator_label(review.store, "reviewer1", None)
     with pytest.raises(InputError, match="names the same reviewer twice"):
         adjudicator_label(review.store, "reviewer1", "reviewer1")
+
+
+def test_single_extraction_review_takes_the_one_reviewers_valid_values(review: Review) -> None:
+    sid = review.studies[0].id
+    enter(review, "reviewer1", sid, {"country": "Japan", "patients": "12.5", "centres": "2"})
+    assert accept_agreements(review.store, review.form, "adjudicator") == 0  # dual: waits
+    assert [c.key for c in discrepancies(review.store, review.form, required=1)] == ["patients"]
+    assert accept_agreements(review.store, review.form, "adjudicator", required=1) == 2
+    values = {k: r.value for k, r in consensus_values(review.store)[sid].items()}
+    assert values == {"country": "Japan", "centres": "2"}

@@ -98,8 +98,9 @@ class ConsensusScreen(Screen[None]):
         by = app.consensus_by or app.reviewer
         try:
             ids = [s.id for s in list_studies(app.store, app.reviewers_per_record)]
-            agreed = accept_agreements(app.store, app.form, by, ids) if first else -1
-            items = discrepancies(app.store, app.form, ids)
+            per = app.reviewers_per_record
+            agreed = accept_agreements(app.store, app.form, by, ids, per) if first else -1
+            items = discrepancies(app.store, app.form, ids, per)
         except ReviewflowError as exc:
             self.post_message(DiscrepanciesLoaded([], 0, exc.message))
             return
