@@ -13,8 +13,10 @@ The rules are written against the false merges reviewers fear, in this order:
    different numbers in the titles, years two or more apart, a book against an article, clearly
    different journals. A pair with a conflict but near-identical title and authors is *maybe*.
 4. Agreement: the better the title and authors agree, the fewer other fields (year, journal,
-   volume, issue, first page, abstract) must agree. A generic title ("Editorial", "Reply") or a
-   missing title needs every bibliographic field to agree.
+   volume, issue, first page, abstract) must agree. A generic title ("Editorial", "Reply") needs
+   every bibliographic field to agree; a missing title always goes to a person. Records that
+   carry no journal, volume, issue or pages (some exports) merge on an identical title, author
+   list and year.
 5. Known true matches with different identifiers: a preprint and its published version (a
    preprint DOI against a journal DOI) with the same title and authors; the online-first and
    the issue version (a year apart, volume and pages missing in one).
@@ -201,8 +203,8 @@ def classify(a: Prepared, b: Prepared, s: PairScores, settings: DedupSettings) -
             and _at_least(authors, 0.95)
             and min(len(a.surnames), len(b.surnames)) >= 2
         ):
-            # neither record says where it appeared: title, author list and year are all
-            # the evidence there is
+            # the records give no journal, volume, issue or pages to compare: an identical
+            # title, author list (two or more) and year are all the evidence there is
             return Verdict(DUPLICATE, "auto", "title, authors and year agree; no journal given")
         online_first = title >= 0.98 and _at_least(s.journal, 0.9) and one_lacks_place
         if online_first and _at_least(authors, 0.9):
