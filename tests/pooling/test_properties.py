@@ -36,7 +36,8 @@ def test_inverse_variance_invariants(
 ) -> None:
     r = pool(table, measure=measure, method=method, knha=knha)
     assert 0 <= r.i2 <= 100
-    assert r.h2 >= 1 - 1e-12
+    # RE: H² = 1 + tau²/typical variance ≥ 1; EE: H² = Q/(k − 1) (metafor), ≥ 0
+    assert r.h2 >= (1 - 1e-12 if method != "EE" else 0)
     assert r.tau2 >= 0
     assert r.q >= 0 and 0 <= r.q_pval <= 1
     assert r.ci_lower - 1e-12 <= r.estimate <= r.ci_upper + 1e-12
