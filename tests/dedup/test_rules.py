@@ -110,3 +110,23 @@ def test_clustering_refuses_chains_across_conflicting_dois() -> None:
     c = rec(doi="10.1056/NEJMoa0000001")
     result = deduplicate([a, b, c])
     assert result.group_of[0] != result.group_of[2]
+
+
+def test_sparse_records_merge_on_title_authors_year_only() -> None:
+    sparse = dict(title=BASE["title"], authors=BASE["authors"], year=2013)
+    assert merged(RecordData(**sparse), RecordData(**{**sparse, "title": BASE["title"].upper()}))  # type: ignore[arg-type]
+    single = dict(sparse, authors=["Legendre CM"])
+    a, b = RecordData(**single), RecordData(**single)  # type: ignore[arg-type]
+    assert not merged(a, b)
+    assert queued(a, b)
+
+
+def test_blocking_keeps_compared_pairs_near_linear() -> None:
+    from reviewflow.dedup.block import candidate_pairs
+    from reviewflow.dedup.normalise import prepare_all
+    from tests.dedup.helpers import SETS, labelled
+
+    records = [r for name in SETS for r in labelled(name)]
+    pairs = candidate_pairs(prepare_all(records))
+    assert len(records) > 3000
+    assert len(pairs) < 3 * len(records)
