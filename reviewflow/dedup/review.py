@@ -93,22 +93,30 @@ def duplicates_removed(session: Session) -> int:
 
 
 def run(store: Store, actor: str = "system", settings: DedupSettings | None = None) -> RunSummary:
-    """Deduplicate every record of the review (one transaction)."""
-    with store.write() as session:
+    """Deduplicate every record of the review.
+
+    The records are read and compared outside any write lock (screeners keep working); the
+    links and queued pairs are then written in one short transaction that re-reads what a
+    person may have decided meanwhile and never overrides it.
+    """
+    with store.read() as session:
         ids, records = _all_records(session)
-        position = {rid: i for i, rid in enumerate(ids)}
+        decided = list(
+            session.execute(
+                select(
+                    DuplicateCandidate.record_a_id,
+                    DuplicateCandidate.record_b_id,
+                    DuplicateCandidate.status,
+                ).where(DuplicateCandidate.status != "maybe")
+            )
+        )
+    position = {rid: i for i, rid in enumerate(ids)}
+    distinct = [(position[a], position[b]) for a, b, status in decided if status == "distinct"]
+    confirmed = [(position[a], position[b]) for a, b, status in decided if status == "duplicate"]
+    result = deduplicate(records, settings, known_distinct=distinct, known_duplicate=confirmed)
+    with store.write() as session:
         candidates = list(session.exec(select(DuplicateCandidate)))
-        distinct = [
-            (position[c.record_a_id], position[c.record_b_id])
-            for c in candidates
-            if c.status == "distinct"
-        ]
-        confirmed = [
-            (position[c.record_a_id], position[c.record_b_id])
-            for c in candidates
-            if c.status == "duplicate"
-        ]
-        result = deduplicate(records, settings, known_distinct=distinct, known_duplicate=confirmed)
+        kept_apart = {(c.record_a_id, c.record_b_id) for c in candidates if c.status == "distinct"}
         links = active_links(session)
         kept_of = {link.record_id: link.kept_record_id for link in links}
         group_of_kept = {link.kept_record_id: link.group_id for link in links}
@@ -140,6 +148,8 @@ def run(store: Store, actor: str = "system", settings: DedupSettings | None = No
             for member in members:
                 if member == kept or member in kept_of:
                     continue
+                if (min(member, kept), max(member, kept)) in kept_apart:
+                    continue  # a person kept them apart while this run was comparing
                 method, score = method_of.get(member, ("auto", 0.0))
                 new_links.append(
                     DuplicateLink(
