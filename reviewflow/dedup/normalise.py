@@ -80,51 +80,17 @@ _PUBLICATION_TYPE_NOTICE = {
 }
 # titles that say nothing about the paper
 _GENERIC_PHRASES = frozenset(
-    " ".join(line.split())
-    for line in """editorial
-    editorials
-    letter
-    letters
-    letter to the editor
-    letters to the editor
-    reply
-    response
-    author reply
-    authors reply
-    in reply
-    introduction
-    preface
-    foreword
-    commentary
-    comment
-    comments
-    erratum
-    errata
-    corrigendum
-    correction
-    corrections
-    abstracts
-    untitled
-    news
-    obituary
-    book review
-    book reviews
-    in this issue
-    editors note
-    editor s note
-    guest editorial
-    announcement
-    acknowledgement
-    acknowledgements
-    acknowledgment
-    reviewers
-    index
-    contents
-    table of contents
-    highlights
-    case report
-    summary""".splitlines()
-)
+    [
+        "editorial", "editorials", "letter", "letters", "letter to the editor",
+        "letters to the editor", "reply", "response", "author reply", "authors reply", "in reply",
+        "introduction", "preface", "foreword", "commentary", "comment", "comments", "erratum",
+        "errata", "corrigendum", "correction", "corrections", "abstracts", "untitled", "news",
+        "obituary", "book review", "book reviews", "in this issue", "editors note", "editor s note",
+        "guest editorial", "announcement", "acknowledgement", "acknowledgements", "acknowledgment",
+        "reviewers", "index", "contents", "table of contents", "highlights", "case report",
+        "summary",
+    ]
+)  # fmt: skip
 _PART = re.compile(
     r"\b(?:part|pt|phase|stage|series|paper|study)\s+([0-9]+|[ivx]+|one|two|three|four|five)\b"
 )
