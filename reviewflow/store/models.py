@@ -245,6 +245,20 @@ class ExtractionValue(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class ExtractionStatus(SQLModel, table=True):
+    """A reviewer has finished (or reopened) extracting a study: discrepancies are compared
+    between finished extractions only, so fields a reviewer has not reached yet are not
+    reported as differences. Added in migration 0002."""
+
+    __tablename__ = "extraction_status"
+    __table_args__ = (UniqueConstraint("study_id", "reviewer_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    reviewer_id: int = Field(foreign_key="reviewer.id", index=True)
+    finished_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class ConsensusValue(SQLModel, table=True):
     """The agreed value of a field of a study. source: agreed | adjudicated | imported."""
 
