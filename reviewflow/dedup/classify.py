@@ -115,13 +115,16 @@ def classify(a: Prepared, b: Prepared, s: PairScores, settings: DedupSettings) -
     if a.parts and b.parts and a.parts != b.parts:
         return Verdict(DISTINCT, "", "different parts of a series", veto=True)
     cap_at_maybe = False
-    same_journal_issue = s.year_gap == 0 and _at_least(s.journal, 0.9)
-    if a.conference != b.conference and s.doi != SAME and not same_journal_issue:
-        # (an abstract printed in the journal's supplement is indexed as an article elsewhere)
+    if a.conference != b.conference and s.doi != SAME:
+        # An abstract printed in the journal's supplement is indexed as an article by some
+        # databases: in the same journal and year at the same page it is the same item; in the
+        # same journal and year without pages to compare, a person decides.
+        same_journal_year = s.year_gap == 0 and _at_least(s.journal, 0.9)
         rule = settings.conference_vs_article
-        if rule == "distinct":
+        if rule == "distinct" and not same_journal_year:
             return Verdict(DISTINCT, "", "conference abstract vs journal article", veto=True)
-        cap_at_maybe = rule == "maybe"
+        if rule != "compare" and s.pages != SAME:
+            cap_at_maybe = True
 
     title = s.title
     if s.doi == SAME:

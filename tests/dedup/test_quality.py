@@ -25,10 +25,12 @@ def test_sensitivity(name: str) -> None:
 def test_haematology_sensitivity() -> None:
     """The haematology labels also group errata with their articles, replies with letters,
     meeting abstracts with later articles and registry entries for different age groups;
-    reviewflow refuses those merges by rule (issue 4), so its sensitivity here is lower. This
-    pins the level reached so a regression shows (bib-dedupe 0.11 reaches 0.83 on this set)."""
+    reviewflow refuses those merges by rule (issue 4), and sends a meeting abstract and an
+    article of the same journal and year without matching pages to a person, so its
+    sensitivity here is lower. This pins the level reached so a regression shows (bib-dedupe
+    0.11 reaches 0.83 on this set, with 2 false merges)."""
     _records, _result, metrics = evaluate("haematology")
-    assert metrics.sensitivity >= 0.77, f"{metrics.missed} of {metrics.true_pairs} pairs missed"
+    assert metrics.sensitivity >= 0.76, f"{metrics.missed} of {metrics.true_pairs} pairs missed"
 
 
 def test_special_cases_maybe_pairs_are_not_merged_but_queued() -> None:
