@@ -130,3 +130,14 @@ def test_blocking_keeps_compared_pairs_near_linear() -> None:
     pairs = candidate_pairs(prepare_all(records))
     assert len(records) > 3000
     assert len(pairs) < 3 * len(records)
+
+
+def test_meeting_abstract_in_same_journal_needs_the_same_page() -> None:
+    abstract = rec(journal="New England Journal of Medicine.Conference: Annual Meeting 2013",
+                   issue="Suppl 1", pages="", doi="")  # fmt: skip
+    article = rec(doi="", pages="", issue="")
+    assert not merged(abstract, article)
+    assert queued(abstract, article)
+    same_page = rec(journal="New England Journal of Medicine.Conference: Annual Meeting 2013",
+                    doi="")  # fmt: skip
+    assert merged(same_page, rec(doi=""))
