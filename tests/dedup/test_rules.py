@@ -141,3 +141,15 @@ def test_meeting_abstract_in_same_journal_needs_the_same_page() -> None:
     same_page = rec(journal="New England Journal of Medicine.Conference: Annual Meeting 2013",
                     doi="")  # fmt: skip
     assert merged(same_page, rec(doi=""))
+
+
+def test_merge_keeps_the_most_complete_record_and_fills_gaps() -> None:
+    from reviewflow.dedup.merge import choose_kept, merged_record
+
+    sparse = rec(doi="", abstract="", source_key="embase-1")
+    full = rec(pmid="23738544", abstract="Background …", issue="", source_key="pubmed-1")
+    assert choose_kept([sparse, full], [0, 1]) == 1
+    merged = merged_record([sparse, full], [0, 1])
+    assert merged.pmid == "23738544" and merged.issue == "23"  # issue filled from the other
+    assert merged.extra["merged_from"] == ["embase-1", "pubmed-1"]
+    assert full.extra == {}  # the source records are not changed
