@@ -9,7 +9,8 @@ in one run and on the same file:
 - ``reviewflow import`` as a user runs it (a subprocess, Python start-up included),
 - ``Bio.Entrez.read(validate=False)`` parsing the file (no storing),
 
-and prints records/s (median of --repeat runs) and the ratios.
+and prints records/s and the ratios, from medians of --repeat interleaved rounds, in wall-clock
+and in CPU time (user + system, the subprocess included).
 
     .venv/bin/python benchmarks/bench_import.py [--records 20000] [--repeat 3]
 """
@@ -17,8 +18,10 @@ and prints records/s (median of --repeat runs) and the ratios.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -75,14 +78,13 @@ def build_file(target: Path, n: int) -> int:
     return len(records)
 
 
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    times = []
-    result: object = None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+def _cpu() -> float:
+    """User + system CPU seconds of this process and its finished children."""
+    me, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main() -> None:
@@ -111,60 +113,70 @@ def main() -> None:
             f"Python {platform.python_version()}; median of {args.repeat} runs"
         )
 
-        t_read, records = timed(lambda: read_file(xml), args.repeat)
-        assert isinstance(records, list) and len(records) == n
+        def parse_only(_ws: Path) -> None:
+            records = read_file(xml)
+            assert len(records) == n
 
-        def one_import() -> int:
+        def fresh_store() -> Path:
             ws = Path(tempfile.mkdtemp(dir=work))
-            store = open_store(f"sqlite:///{ws / 'review.sqlite'}", create=True)
+            open_store(f"sqlite:///{ws / 'review.sqlite'}", create=True).dispose()
+            return ws
+
+        def in_process(ws: Path) -> None:
+            store = open_store(f"sqlite:///{ws / 'review.sqlite'}")
             try:
-                result = import_file(store, xml)
+                assert import_file(store, xml).added == n
             finally:
                 store.dispose()
-            shutil.rmtree(ws)
-            return result.added
-
-        t_import, added = timed(one_import, args.repeat)
-        assert added == n, added
 
         exe = Path(sys.executable).parent / "reviewflow"
 
-        def cli_import() -> None:
+        def fresh_workspace() -> Path:
             ws = Path(tempfile.mkdtemp(dir=work)) / "review"
             subprocess.run([str(exe), "init", str(ws)], check=True, capture_output=True)
-            start = time.perf_counter()
+            return ws
+
+        def cli(ws: Path) -> None:
             subprocess.run(
                 [str(exe), "-w", str(ws), "import", str(xml)], check=True, capture_output=True
             )
-            times_cli.append(time.perf_counter() - start)
-            shutil.rmtree(ws.parent)
 
-        times_cli: list[float] = []
-        for _ in range(args.repeat):
-            cli_import()
-        t_cli = statistics.median(times_cli)
-
-        def biopython() -> int:
+        def biopython(_ws: Path) -> None:
             with xml.open("rb") as handle:
                 data = Entrez.read(handle, validate=False)
-            return len(data["PubmedArticle"]) + len(data["PubmedBookArticle"])
+            assert len(data["PubmedArticle"]) + len(data["PubmedBookArticle"]) == n
 
-        t_bio, bio_n = timed(biopython, args.repeat)
-        assert bio_n == n, bio_n
+        # label → (untimed set-up giving a fresh workspace, timed work)
+        cases: dict[str, tuple[Callable[[], Path], Callable[[Path], None]]] = {
+            "reviewflow read_file (parse only)": (lambda: work, parse_only),
+            "reviewflow import, in-process (parse + store)": (fresh_store, in_process),
+            "reviewflow import, CLI subprocess (parse + store)": (fresh_workspace, cli),
+            "Bio.Entrez.read(validate=False) (parse only)": (lambda: work, biopython),
+        }
+        wall: dict[str, list[float]] = {k: [] for k in cases}
+        cpu: dict[str, list[float]] = {k: [] for k in cases}
+        # interleaved rounds, so that other people's load on the machine hits every case alike;
+        # CPU time (user + sys, children included) is the steadier figure on a shared machine
+        for _ in range(args.repeat):
+            for label, (setup, case) in cases.items():
+                ws = setup()
+                gc.collect()
+                start, start_cpu = time.perf_counter(), _cpu()
+                case(ws)
+                wall[label].append(time.perf_counter() - start)
+                cpu[label].append(_cpu() - start_cpu)
 
-        rows = [
-            ("reviewflow read_file (parse only)", t_read),
-            ("reviewflow import, in-process (parse + store)", t_import),
-            ("reviewflow import, CLI subprocess (parse + store)", t_cli),
-            ("Bio.Entrez.read(validate=False) (parse only)", t_bio),
-        ]
-        for label, seconds in rows:
-            print(f"{label:52s} {seconds:7.2f} s  {n / seconds:8.0f} records/s")
-        print(f"ratio import (in-process) / Biopython parse: {t_bio / t_import:.1f}x")
-        print(f"ratio import (CLI) / Biopython parse:        {t_bio / t_cli:.1f}x")
-        print(f"store share of in-process import: {(t_import - t_read) / t_import:.0%}")
+        print(f"{'':52s} {'wall s':>7s} {'rec/s':>7s} {'CPU s':>7s} {'rec/s':>7s}")
+        for label in cases:
+            w, c = statistics.median(wall[label]), statistics.median(cpu[label])
+            print(f"{label:52s} {w:7.2f} {n / w:7.0f} {c:7.2f} {n / c:7.0f}")
+        bio = "Bio.Entrez.read(validate=False) (parse only)"
+        for label in list(cases)[:3]:
+            ratio_wall = statistics.median(wall[bio]) / statistics.median(wall[label])
+            ratio_cpu = statistics.median(cpu[bio]) / statistics.median(cpu[label])
+            print(f"Biopython / {label}: {ratio_wall:.1f}x wall, {ratio_cpu:.1f}x CPU")
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-        print(f"load average at the end (1/5/15 min): {load}  (others' work slows every row alike)")
+        print(f"load average at the end (1/5/15 min): {load}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
