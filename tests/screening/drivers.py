@@ -33,6 +33,7 @@ def run_core(url: str, reviewer: str, go: Path) -> None:
     store = open_store(url)
     with store.read() as s:
         ids = flow.title_abstract_ids(s)
+    (go.parent / f"ready-{reviewer}").touch()
     while not go.exists():  # both processes start together
         time.sleep(0.01)
     for i, rid in enumerate(ids):

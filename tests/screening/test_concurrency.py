@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -59,6 +60,9 @@ def test_two_reviewers_deciding_thousands_at_once_lose_nothing(db_url: str, tmp_
     ids = prepared(db_url, copies=3)
     go = tmp_path / "go"
     procs = [driver("core", db_url, who, str(go)) for who in ("reviewer1", "reviewer2")]
+    while not all((tmp_path / f"ready-{who}").exists() for who in ("reviewer1", "reviewer2")):
+        assert all(p.poll() is None for p in procs), procs[0].communicate()
+        time.sleep(0.05)
     go.touch()
     outputs = [p.communicate(timeout=600) for p in procs]
     for p, (_out, err) in zip(procs, outputs, strict=True):
@@ -74,10 +78,9 @@ def test_two_reviewers_deciding_thousands_at_once_lose_nothing(db_url: str, tmp_
         log = s.exec(select(AuditEntry.actor, AuditEntry.id)).all()
     store.dispose()
     assert Counter(actor for actor, _ in log) == {"reviewer1": changes, "reviewer2": changes}
-    # the two processes really ran at the same time: their audit rows interleave
-    order = [actor for actor, _ in sorted(log, key=lambda r: r[1])]
-    switches = sum(1 for a, b in zip(order, order[1:], strict=False) if a != b)
-    assert switches > 10
+    # the two processes really wrote at the same time: their audit rows interleave
+    spans = {who: [i for actor, i in log if actor == who] for who in ("reviewer1", "reviewer2")}
+    assert max(min(v) for v in spans.values()) < min(max(v) for v in spans.values())
 
 
 def test_killed_screening_app_keeps_every_confirmed_decision(db_url: str) -> None:
