@@ -52,7 +52,7 @@ def prisma(
 @click.option(
     "--out",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="The folder to write (created; files in it are replaced).",
 )
 @click.option("--form", "form_name", help="The extraction form (default: the one in forms/).")

@@ -1,0 +1,345 @@
+"""``reviewflow report --out DIR``: a folder a reviewer can attach to a manuscript.
+
+Files (all relative to DIR, all linked from ``index.html``):
+
+- ``prisma.svg`` / ``.png`` / ``.pdf``, ``prisma_counts.json``, ``prisma2020_app.csv``
+- ``pooled_results.csv`` / ``.md`` and ``forest_<outcome>.svg`` / ``.png`` per binary outcome
+- ``extraction.csv`` (the consensus extraction, one row per study)
+- ``search_log.csv`` / ``.md`` (PRISMA-S), ``screening_agreement.csv``
+- ``included_studies.csv`` / ``.ris`` (the reports of the included studies)
+
+A section whose data is absent (no extraction form, no consensus values yet, fewer studies
+than pooling needs) says so on the page; only real errors (an unwritable folder) stop the
+report. Callers such as the demo pass ``notices`` (for example "decisions were simulated",
+"data from …") that the page shows at the top.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from reviewflow.errors import InputError, ReviewflowError
+from reviewflow.report import html
+from reviewflow.report.prisma import PrismaCounts, review_prisma
+from reviewflow.report.prisma_csv import prisma_csv
+from reviewflow.report.prisma_files import diagram_of, save_image, write_text
+from reviewflow.report.prisma_svg import diagram_svg
+from reviewflow.report.tables import (
+    AGREEMENT_COLUMNS,
+    POOLED_CSV_COLUMNS,
+    SEARCH_LOG_COLUMNS,
+    PooledRow,
+    agreement_rows,
+    pooled_row,
+    search_log,
+    to_csv,
+    to_markdown,
+)
+from reviewflow.store import Store
+from reviewflow.workspace import Workspace
+
+INDEX = "index.html"
+
+
+@dataclass
+class ReportResult:
+    index: Path
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # sections that had nothing to show, and why
+    pooled: list[PooledRow] = field(default_factory=list)
+    prisma: PrismaCounts | None = None
+
+
+class _Writer:
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.files: list[Path] = []
+
+    def text(self, name: str, content: str) -> str:
+        write_text(self.out / name, content)
+        self.files.append(self.out / name)
+        return name
+
+
+def _prepare(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot create the report folder ({exc.strerror})") from None
+
+
+def _prisma_section(w: _Writer, counts: PrismaCounts) -> html.Section:
+    diagram = diagram_of(counts)
+    svg = diagram_svg(diagram, "PRISMA 2020 flow diagram")
+    w.text("prisma.svg", svg)
+    for fmt in ("png", "pdf"):
+        save_image(diagram, w.out / f"prisma.{fmt}", fmt)
+        w.files.append(w.out / f"prisma.{fmt}")
+    w.text("prisma_counts.json", json.dumps(counts.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    w.text("prisma2020_app.csv", prisma_csv(counts))
+    inline = svg.split("?>", 1)[1] if svg.startswith("<?xml") else svg
+    failed = [c for c in counts.checks if not c.ok]
+    body = [f'<div class="prisma">{inline}</div>']
+    if failed:
+        body.append("<p>The flow is not final yet:</p><ul class=checks>")
+        body += [f'<li class="fail">{escape(c.detail)}</li>' for c in failed]
+        body.append("</ul>")
+    return html.Section(
+        "prisma",
+        "PRISMA 2020 flow diagram",
+        body,
+        [
+            ("prisma.svg", "SVG"),
+            ("prisma.png", "PNG, 200 dpi"),
+            ("prisma.pdf", "PDF"),
+            ("prisma_counts.json", "every box with its count, and the checks"),
+            ("prisma2020_app.csv", "for the PRISMA2020 app"),
+        ],
+    )
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "outcome"
+
+
+def _extraction_sections(
+    w: _Writer, store: Store, ws: Workspace, form_name: str | None, measure: str, method: str
+) -> tuple[html.Section, html.Section, list[PooledRow]]:
+    pooled = html.Section("pooled", "Pooled results")
+    extraction = html.Section("extraction", "Extraction table")
+    rows: list[PooledRow] = []
+    from reviewflow.extraction.export import extraction_frame, outcome_table
+    from reviewflow.extraction.forms import find_form
+
+    try:
+        form = find_form(ws.forms_dir, form_name)
+    except ReviewflowError as exc:
+        extraction.absent = f"No extraction form, so no extraction table: {exc.message}"
+        pooled.absent = "Nothing pooled: there is no extraction form."
+        return pooled, extraction, rows
+    rpr = ws.config.reviewers_per_record
+    frame = extraction_frame(store, form, rpr)
+    if frame.empty:
+        extraction.absent = "No study has been extracted yet (no included study, no consensus)."
+        pooled.absent = "Nothing pooled: no study has consensus extraction values yet."
+        return pooled, extraction, rows
+    w.text("extraction.csv", frame.to_csv(index=False))
+    extraction.files.append(("extraction.csv", f"{len(frame)} studies, consensus values"))
+    shown = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    extraction.body.append(html.table([{str(k): v for k, v in r.items()} for r in shown]))
+
+    from reviewflow.pooling.analysis import pool
+    from reviewflow.pooling.forest import forest_plot
+
+    absent: list[str] = []
+    for outcome in form.outcomes:
+        if outcome.kind != "binary":
+            absent.append(f"{outcome.label}: a continuous outcome (not pooled as a proportion)")
+            continue
+        table, skipped = outcome_table(store, form, outcome.key, rpr)
+        if table.empty:
+            absent.append(f"{outcome.label}: no study has both events and total yet")
+            continue
+        try:
+            result = pool(table, measure=measure, method=method, source=f"outcome {outcome.key}")
+        except InputError as exc:
+            absent.append(f"{outcome.label}: not pooled ({exc.message})")
+            continue
+        name = f"forest_{_safe(outcome.key)}"
+        forest_plot(result, w.out / f"{name}.svg", title=outcome.label)
+        forest_plot(result, w.out / f"{name}.png", title=outcome.label)
+        w.files += [w.out / f"{name}.svg", w.out / f"{name}.png"]
+        rows.append(pooled_row(outcome.key, outcome.label, result, f"{name}.svg", skipped))
+    if rows:
+        w.text("pooled_results.csv", to_csv([vars(r) for r in rows], POOLED_CSV_COLUMNS))
+        md = to_markdown([r.table_row() for r in rows])
+        w.text("pooled_results.md", md)
+        pooled.body.append(
+            html.table(
+                [r.table_row() for r in rows], numeric=["Studies (k)", "Patients", "Events", "I²"]
+            )
+        )
+        first = rows[0]
+        pooled.body.append(
+            f"<p class=meta>Random-effects model ({escape(first.method)}) on the "
+            f"{'logit' if first.measure == 'PLO' else escape(first.measure)} scale; study "
+            "intervals Clopper-Pearson; heterogeneity: "
+            + "; ".join(f"{escape(r.label)}: {escape(r.heterogeneity)}" for r in rows)
+            + ".</p>"
+        )
+        for r in rows:
+            pooled.body.append(
+                f"<h3>{escape(r.label)}</h3><p>{escape(r.result)}, k = {r.k}, "
+                f"{r.patients:,} patients</p>"
+                f'<img class="forest" src="{escape(r.forest_plot, quote=True)}" '
+                f'alt="Forest plot: {escape(r.label, quote=True)}">'
+            )
+            if r.studies_without_data:
+                pooled.body.append(
+                    f"<p class=meta>Studies without this outcome: {escape(r.studies_without_data)}</p>"
+                )
+            pooled.files.append((r.forest_plot, f"forest plot, {r.label}"))
+            png = r.forest_plot.removesuffix(".svg") + ".png"
+            pooled.files.append((png, "PNG"))
+        pooled.files[:0] = [
+            ("pooled_results.csv", "every estimate with its numbers"),
+            ("pooled_results.md", "the table for a manuscript"),
+        ]
+    if absent:
+        pooled.body.append("<ul>" + "".join(f"<li>{escape(a)}</li>" for a in absent) + "</ul>")
+    if not rows:
+        pooled.absent = "No outcome could be pooled yet."
+    return pooled, extraction, rows
+
+
+def _search_section(w: _Writer, store: Store) -> html.Section:
+    rows = search_log(store)
+    section = html.Section("search", "Search log (PRISMA-S)")
+    if not rows:
+        section.absent = "No search has been run and no file imported yet."
+        return section
+    w.text("search_log.csv", to_csv(rows, SEARCH_LOG_COLUMNS))
+    shown = ["run", "database", "method", "date_utc", "query", "translation", "date_limits",
+             "file", "count", "records_added", "status"]  # fmt: skip
+    w.text("search_log.md", to_markdown(rows, shown))
+    section.body.append(
+        html.table(
+            rows,
+            shown,
+            numeric=["run", "count", "records_added"],
+            classes={"query": "query", "translation": "query"},
+        )  # fmt: skip
+    )
+    section.files += [("search_log.csv", "every column"), ("search_log.md", "Markdown")]
+    return section
+
+
+def _agreement_section(w: _Writer, store: Store, ws: Workspace) -> html.Section:
+    cfg = ws.config
+    rows = agreement_rows(store, cfg.reviewers_per_record, cfg.exclusion_reasons)
+    section = html.Section("agreement", "Screening agreement (Cohen's kappa)")
+    if not rows:
+        section.absent = "No record has been screened by two reviewers yet."
+        return section
+    w.text("screening_agreement.csv", to_csv(rows, AGREEMENT_COLUMNS))
+
+    def fmt(v: float | None, digits: int = 2) -> str:
+        return "not defined" if v is None else f"{v:.{digits}f}"
+
+    shown = [
+        {
+            "Stage": r["stage"],
+            "Reviewers": f"{r['reviewer_a']} and {r['reviewer_b']}",
+            "Records both screened": r["double_screened"],
+            "Agreement": "" if r["percent_agreement"] is None else f"{r['percent_agreement']:.1f}%",
+            "Kappa (95% CI)": fmt(r["kappa"])
+            + ("" if r["kappa"] is None else f" ({fmt(r['ci95_low'])} to {fmt(r['ci95_high'])})"),
+        }
+        for r in rows
+    ]
+    section.body.append(html.table(shown, numeric=["Records both screened", "Agreement"]))
+    section.files.append(("screening_agreement.csv", "with standard errors"))
+    return section
+
+
+def _included_section(w: _Writer, store: Store, ws: Workspace) -> html.Section:
+    import rispy
+    from sqlmodel import select
+
+    from reviewflow.acquire.record_export import CSV_COLUMNS, csv_row, iter_records, ris_entry
+    from reviewflow.screening import flow
+    from reviewflow.store.models import Study, StudyReport
+
+    section = html.Section("included", "Included studies")
+    with store.read() as s:
+        included = set(flow.review_flow(s, ws.config.reviewers_per_record).full_text.ids("include"))
+        labels = dict(s.execute(select(Study.id, Study.label)).all())
+        study_of = {
+            rid: labels.get(sid, "")
+            for rid, sid in s.execute(select(StudyReport.record_id, StudyReport.study_id)).all()
+        }
+    if not included:
+        section.absent = "No report has been included at full text yet."
+        return section
+    items = [item for item in iter_records(store) if item.record.id in included]
+    items.sort(key=lambda it: (study_of.get(it.record.id or 0, "") or "~", it.record.id or 0))
+    rows = [{"study": study_of.get(it.record.id or 0, "")} | csv_row(it) for it in items]
+    w.text("included_studies.csv", to_csv(rows, ["study", *CSV_COLUMNS]))
+    entries = []
+    for it in items:
+        entry = ris_entry(it)
+        label = study_of.get(it.record.id or 0, "")
+        if label:
+            entry["notes"] = [f"study: {label}", *entry.get("notes", [])]
+        entries.append(entry)
+    w.text("included_studies.ris", rispy.dumps(entries))
+    shown = [
+        {
+            "Study": r["study"] or "(not linked to a study)",
+            "Authors": (r["authors"].split("; ")[0] + " et al.")
+            if "; " in r["authors"]
+            else r["authors"],
+            "Year": r["year"],
+            "Title": r["title"],
+            "Journal": r["journal"],
+            "PMID": r["pmid"],
+        }
+        for r in rows
+    ]
+    studies = len({r["study"] for r in rows if r["study"]}) + sum(1 for r in rows if not r["study"])
+    section.body.append(f"<p>{studies} studies, {len(rows)} reports.</p>")
+    section.body.append(html.table(shown))
+    section.files += [
+        ("included_studies.csv", "one row per report"),
+        ("included_studies.ris", "RIS"),
+    ]
+    return section
+
+
+def build_report(
+    store: Store,
+    ws: Workspace,
+    out: Path,
+    *,
+    form_name: str | None = None,
+    notices: Sequence[str] = (),
+    measure: str = "PLO",
+    method: str = "REML",
+) -> ReportResult:
+    """Write the report folder ``out`` for the workspace's review; returns what was written."""
+    _prepare(out)
+    w = _Writer(out)
+    counts = review_prisma(store, ws.config)
+    sections = [_prisma_section(w, counts)]
+    pooled, extraction, rows = _extraction_sections(w, store, ws, form_name, measure, method)
+    sections += [
+        pooled,
+        extraction,
+        _search_section(w, store),
+        _agreement_section(w, store, ws),
+        _included_section(w, store, ws),
+    ]
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    page = html.page(ws.config.title, generated, store.display_url, notices, sections)
+    w.text(INDEX, page)
+    notes = [f"{s.title}: {s.absent}" for s in sections if s.absent]
+    return ReportResult(out / INDEX, w.files, notes, rows, counts)
+
+
+def report_summary(result: ReportResult) -> dict[str, Any]:
+    """What a caller (the CLI, the demo) may print: the files and the sections left empty."""
+    return {
+        "index": str(result.index),
+        "files": [str(p) for p in result.files],
+        "notes": result.notes,
+        "pooled": [{"outcome": r.label, "result": r.result, "k": r.k} for r in result.pooled],
+    }

@@ -1,0 +1,184 @@
+"""The report's tables as rows (lists of dicts): the search log (PRISMA-S), screening agreement,
+the included studies, the pooled results; and the two ways they are written (CSV, Markdown)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import col, select
+
+from reviewflow.store import Store
+from reviewflow.store.models import SearchRun
+
+Rows = list[dict[str, Any]]
+
+SEARCH_LOG_COLUMNS = [
+    "run", "database", "method", "kind", "date_utc", "query_name", "query", "translation",
+    "date_limits", "file", "file_sha256", "count", "records_added", "status", "notes",
+]  # fmt: skip
+
+
+def search_log(store: Store) -> Rows:
+    """One row per search or import, in the order they ran (PRISMA-S items 1-3, 8, 13: the
+    database, the date searched, the full query and PubMed's translation, the limits, the
+    number of records found and how many were new to the review)."""
+    with store.read() as s:
+        runs = s.execute(select(SearchRun).order_by(col(SearchRun.id))).scalars().all()
+        rows: Rows = []
+        for run in runs:
+            limits = ""
+            if run.date_from or run.date_to:
+                limits = f"{run.date_from or '…'} to {run.date_to or '…'}"
+            rows.append(
+                {
+                    "run": run.id,
+                    "database": run.source,
+                    "method": run.method,
+                    "kind": run.kind,
+                    "date_utc": run.started_at.strftime("%Y-%m-%d %H:%M"),
+                    "query_name": run.query_name,
+                    "query": run.query,
+                    "translation": run.translation,
+                    "date_limits": limits,
+                    "file": run.file_name,
+                    "file_sha256": run.file_sha256,
+                    "count": "" if run.count is None else run.count,
+                    "records_added": run.records_added,
+                    "status": run.status,
+                    "notes": run.notes,
+                }
+            )
+    return rows
+
+
+AGREEMENT_COLUMNS = [
+    "stage", "reviewer_a", "reviewer_b", "double_screened", "agreed", "percent_agreement",
+    "kappa", "kappa_se", "ci95_low", "ci95_high",
+]  # fmt: skip
+
+
+def agreement_rows(store: Store, reviewers_per_record: int, reasons: Sequence[str]) -> Rows:
+    """Cohen's kappa per stage and pair of reviewers (the screening stage's own function)."""
+    from reviewflow.screening.agreement import agreement
+    from reviewflow.screening.decisions import ScreeningRules
+
+    rules = ScreeningRules(reviewers_per_record, tuple(reasons))
+    return [a.to_dict() for a in agreement(store, rules)]
+
+
+@dataclass(frozen=True)
+class PooledRow:
+    """One outcome's pooled proportion, in the words and numbers of a results table."""
+
+    outcome: str
+    label: str
+    k: int
+    patients: int
+    events: int
+    result: str  # 43% (95% CI 34% to 53%)
+    prediction_interval: str
+    heterogeneity: str
+    i2: float
+    tau2: float
+    estimate: float
+    ci_lower: float
+    ci_upper: float
+    pi_lower: float
+    pi_upper: float
+    method: str
+    measure: str
+    forest_plot: str
+    studies_without_data: str
+
+    def table_row(self) -> dict[str, Any]:
+        return {
+            "Outcome": self.label,
+            "Studies (k)": self.k,
+            "Patients": f"{self.patients:,}",
+            "Events": f"{self.events:,}",
+            "Pooled proportion (95% CI)": self.result,
+            "95% prediction interval": self.prediction_interval,
+            "I²": f"{self.i2:.0f}%",
+        }
+
+
+POOLED_CSV_COLUMNS = [
+    "outcome", "label", "k", "patients", "events", "result", "prediction_interval", "i2",
+    "tau2", "heterogeneity", "estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper",
+    "method", "measure", "forest_plot", "studies_without_data",
+]  # fmt: skip
+
+
+def pooled_row(
+    outcome: str, label: str, result: Any, forest: str, skipped: Sequence[str]
+) -> PooledRow:
+    """A :class:`PooledRow` from the pooling stage's ``PooledResult``."""
+    from reviewflow.pooling.format import (
+        format_heterogeneity,
+        format_proportion,
+        percent,
+        percent_decimals,
+    )
+
+    d = percent_decimals(result.estimate)
+
+    return PooledRow(
+        outcome=outcome,
+        label=label,
+        k=result.k,
+        patients=sum(s.total for s in result.studies),
+        events=sum(s.events for s in result.studies),
+        result=format_proportion(
+            result.estimate, result.ci_lower, result.ci_upper, result.level, d
+        ),
+        prediction_interval=(
+            ""
+            if result.method == "EE"
+            else f"{percent(result.pi_lower, d)} to {percent(result.pi_upper, d)}"
+        ),
+        heterogeneity=format_heterogeneity(result),
+        i2=result.i2,
+        tau2=result.tau2,
+        estimate=result.estimate,
+        ci_lower=result.ci_lower,
+        ci_upper=result.ci_upper,
+        pi_lower=result.pi_lower,
+        pi_upper=result.pi_upper,
+        method=result.method,
+        measure=result.measure,
+        forest_plot=forest,
+        studies_without_data="; ".join(skipped),
+    )
+
+
+def to_csv(rows: Rows, columns: Sequence[str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(
+        out, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore"
+    )
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in columns})
+    return out.getvalue()
+
+
+def _md_cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def to_markdown(rows: Rows, columns: Sequence[str] | None = None) -> str:
+    """A GitHub/pandoc pipe table."""
+    if not rows and not columns:
+        return ""
+    columns = list(columns or rows[0].keys())
+    lines = [
+        "| " + " | ".join(_md_cell(c) for c in columns) + " |",
+        "|" + "|".join("---" for _ in columns) + "|",
+    ]
+    lines += ["| " + " | ".join(_md_cell(r.get(c)) for c in columns) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
