@@ -20,6 +20,13 @@ The rules are written against the false merges reviewers fear, in this order:
 5. Known true matches with different identifiers: a preprint and its published version (a
    preprint DOI against a journal DOI) with the same title and authors; the online-first and
    the issue version (a year apart, volume and pages missing in one).
+6. Missing or garbled is not different: a title the same but for a short leading "Heading:"
+   at the same journal, volume and page; the same title and authors at the same volume and
+   first page whatever the issue numbers say (not for generic titles or a single author); a
+   meeting abstract without pages against a journal record printed as an abstract (in a
+   supplement or on one page) with the same title and authors. (Normalising drops a citation
+   of the answered article after a letter's title; scoring repairs a record whose volume was
+   lost and whose issue and pages moved up one column.)
 """
 
 from __future__ import annotations
@@ -67,9 +74,10 @@ def _conflicts(a: Prepared, b: Prepared, s: PairScores) -> list[str]:
         found.append(
             "different pages in the same volume" if s.volume == SAME else "different pages"
         )
-    if s.issue == DIFFER:
+    if s.issue == DIFFER and not _issue_slip(a, b, s):
         found.append("different issues")
-    if a.title and b.title and a.title_numbers != b.title_numbers:
+    # (after a dropped heading the rest of the titles is identical, numbers included)
+    if a.title and b.title and a.title_numbers != b.title_numbers and not s.title_heading:
         found.append("different numbers in the titles")
     if s.year_gap is not None and s.year_gap >= 2 and not (a.preprint or b.preprint):
         found.append(f"years {s.year_gap} apart")
@@ -85,6 +93,36 @@ def _conflicts(a: Prepared, b: Prepared, s: PairScores) -> list[str]:
     ):
         found.append("different journals")
     return found
+
+
+def _issue_slip(a: Prepared, b: Prepared, s: PairScores) -> bool:
+    """The same title by the same authors (two or more) at the same first page of the same
+    volume: one article, whatever the issue numbers say. A recurring column ("Editorial",
+    generic titles) on page 1 of each issue of a journal paginated by issue keeps the issue
+    conflict, as does a single-author record."""
+    return (
+        s.volume == SAME
+        and s.pages == SAME
+        and not (a.generic or b.generic)
+        and _at_least(s.title, 0.98)
+        # 0.8: a compound surname garbled by one source ("Goicoechea de JE", "de Jorge EG")
+        and _at_least(s.authors, 0.8)
+        and min(len(a.surnames), len(b.surnames)) >= 2
+    )
+
+
+def _printed_abstract_without_pages(a: Prepared, b: Prepared, s: PairScores) -> bool:
+    """A meeting abstract without pages against a journal record printed as an abstract (in a
+    supplement, or on a single page) with the same title and authors: missing pages are not
+    different pages."""
+    article = b if a.conference else a
+    return (
+        s.pages == MISSING
+        and (not a.first_page or not b.first_page)
+        and article.printed_abstract
+        and _at_least(s.title, 0.95)
+        and _at_least(s.authors, 0.9)
+    )
 
 
 def _support(a: Prepared, b: Prepared, s: PairScores) -> int:
@@ -123,7 +161,11 @@ def classify(a: Prepared, b: Prepared, s: PairScores, settings: DedupSettings) -
         rule = settings.conference_vs_article
         if rule == "distinct" and not same_journal_year:
             return Verdict(DISTINCT, "", "conference abstract vs journal article", veto=True)
-        if rule != "compare" and s.pages != SAME:
+        if (
+            rule != "compare"
+            and s.pages != SAME
+            and not (same_journal_year and _printed_abstract_without_pages(a, b, s))
+        ):
             cap_at_maybe = True
 
     title = s.title
@@ -186,6 +228,10 @@ def classify(a: Prepared, b: Prepared, s: PairScores, settings: DedupSettings) -
     if strong_title and same_place and _at_least(s.journal, 0.9):
         # the same title at the same place: author lists garbled by one source
         return Verdict(DUPLICATE, "auto", "title, journal, year, volume and page agree")
+    if s.title_heading and same_place and _at_least(s.journal, 0.9):
+        return Verdict(
+            DUPLICATE, "auto", "title the same but for a heading; journal, volume and page agree"
+        )
     if year_ok:
         if strong_title and _at_least(authors, 0.9) and support >= 2:
             return Verdict(DUPLICATE, "auto", "title and authors agree")

@@ -42,6 +42,16 @@ _NOTE = re.compile(
 _UNCLOSED_NOTE = re.compile(r"\s*[\[(][^\])]*$")  # a note cut off by a field length limit
 # Web of Science and Embase cite the corrected article after the title of a correction
 _ERRATUM_CITATION = re.compile(r"vol\.? \d+,? (?:pg|p)\.? |.+\(\d{4}\) \d+ \([\w\- ]+\)$")
+# a Vancouver citation of another article after a letter's title ("More on X... N Engl J Med.
+# 2009 Jan 29;360(5):544-6"): the article the letter answers, not part of the title
+_TRAILING_CITATION = re.compile(
+    r"(?:\.{2,}|[.;])\s*[A-Z][A-Za-z .&'-]{1,80}?\.?\s+(?:1[89]|20)\d{2}"
+    r"(?:\s+[A-Z][a-z]{2}(?:\s+\d{1,2})?)?\s*;\s*\d+\s*(?:\([^()]{1,12}\))?\s*:\s*"
+    r"[A-Za-z]?\d+[A-Za-z]?(?:\s*[-–]\s*[A-Za-z]?\d+[A-Za-z]?)?\s*\.?\s*$"
+)
+# "Section heading: title" — a heading some journals (and some databases) put before a title
+_HEADING_WORDS = 4  # at most this many words before the colon
+_HEADED_TITLE_WORDS = 4  # and at least this many after it
 _RETRACTED_PREFIX = re.compile(r"^\s*(?:retracted(?:\s+article)?|withdrawn)\s*[:.\-]\s*", re.I)
 _DOI_PREFIX = re.compile(r"^(?:https?://)?(?:dx\.)?(?:doi\.org/|doi:\s*|doi\s+)", re.IGNORECASE)
 _DOI_BODY = re.compile(r"10\.\d{4,9}/\S+")
@@ -236,6 +246,8 @@ def _title_and_flags(raw: str) -> tuple[str, str, bool]:
     if "<" in title:
         title = _TAG.sub(" ", title)
     title = _RETRACTED_PREFIX.sub("", title).strip()
+    if ";" in title:
+        title = _TRAILING_CITATION.sub("", title)
     bare = title.rstrip(" .")
     if bare.startswith("[") and bare.endswith("]") and _matching_open(bare, "[") == 0:
         title = bare[1:-1]  # the whole title bracketed: PubMed's translated title
@@ -244,6 +256,30 @@ def _title_and_flags(raw: str) -> tuple[str, str, bool]:
     if title.startswith("[") and title.endswith("]"):
         title = title[1:-1]
     return _THOUSANDS.sub(r"\1\2", fold(title)), fold(alt), erratum
+
+
+def title_after_heading(raw: str) -> str:
+    """The folded title after a short leading heading (``"Thrombotic microangiopathy: can
+    liver-kidney transplantation cure aHUS?"`` → ``"can liver kidney transplantation cure
+    ahus"``); "" when the title has no such heading. Only used to compare a title with the
+    same title printed without its heading: the part after the colon must be a title of its
+    own (four words or more)."""
+    head, colon, tail = (raw or "").partition(":")
+    if not colon or not head.strip() or len(head.split()) > _HEADING_WORDS:
+        return ""
+    folded, _alt, _erratum = _title_and_flags(tail)
+    return folded if len(folded.split()) >= _HEADED_TITLE_WORDS else ""
+
+
+def printed_as_abstract(record: RecordData, first: str, last: str) -> bool:
+    """A journal record that is itself an abstract in print: in a supplement (``"Suppl 2"``,
+    ``"S2"``, pages ``S12``) or on a single page (``507-507``)."""
+    where = f"{record.volume} {record.issue}".lower()
+    if "suppl" in where or re.search(r"(?:^|\s)s\d+\b", where):
+        return True
+    if first[:1] == "s" and first[1:2].isdigit():
+        return True
+    return bool(first) and last == first
 
 
 def title_parts(title: str) -> frozenset[str]:
@@ -370,6 +406,7 @@ class Prepared:
     index: int
     title: str
     title_alt: str
+    title_tail: str  # the title after a short "Heading:" prefix, "" without one
     title_numbers: tuple[str, ...]
     parts: frozenset[str]
     notice: str
@@ -389,6 +426,7 @@ class Prepared:
     pmid: str
     abstract: str
     conference: bool
+    printed_abstract: bool  # in a supplement or on a single page (see printed_as_abstract)
     kind: str  # article | book | book-chapter | conference | other
     completeness: int
 
@@ -445,6 +483,7 @@ def prepare(record: RecordData, index: int) -> Prepared:
         index=index,
         title=title,
         title_alt=alt,
+        title_tail=title_after_heading(record.title) if ":" in record.title else "",
         title_numbers=title_numbers(title),
         parts=title_parts(title),
         notice="erratum"
@@ -466,6 +505,7 @@ def prepare(record: RecordData, index: int) -> Prepared:
         pmid=(record.pmid or "").strip(),
         abstract=fold(record.abstract[:600])[:400] if record.abstract else "",
         conference=is_conference(record),
+        printed_abstract=printed_as_abstract(record, first, last),
         kind=record.record_type or "other",
         completeness=completeness(record),
     )

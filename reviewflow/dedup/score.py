@@ -27,6 +27,7 @@ FIRST_LOOK = 0.8
 class PairScores:
     title: float | None
     title_prefix: bool  # one title is the other with its subtitle cut off
+    title_heading: bool  # one title is the other without a leading "Heading:"
     authors: float | None
     first_author: bool | None
     year_gap: int | None
@@ -76,6 +77,13 @@ def title_similarity(a: Prepared, b: Prepared) -> tuple[float | None, bool]:
         short, long_ = (a.title, b.title) if len(a.title) < len(b.title) else (b.title, a.title)
         prefix = short.count(" ") >= 4 and long_.startswith(short)
     return best, prefix
+
+
+def same_but_heading(a: Prepared, b: Prepared) -> bool:
+    """One title is exactly the other after dropping a short leading ``"Heading:"``."""
+    return bool(
+        (a.title_tail and a.title_tail == b.title) or (b.title_tail and b.title_tail == a.title)
+    )
 
 
 def author_similarity(a: Prepared, b: Prepared) -> tuple[float | None, bool | None]:
@@ -150,6 +158,26 @@ def _pages(a: Prepared, b: Prepared) -> str:
     return DIFFER
 
 
+def _shifted(a: Prepared, b: Prepared) -> bool:
+    """``a`` lost its volume and every later field moved up one column (volume "", issue 26,
+    pages 9 against volume 26, issue 9, pages 1746): a known export fault, not a conflict."""
+    return (
+        not a.volume
+        and not a.last_page
+        and bool(a.issue)
+        and a.issue == b.volume
+        and bool(b.issue)
+        and a.first_page == b.issue
+    )
+
+
+def _places(a: Prepared, b: Prepared) -> tuple[str, str, str]:
+    """Volume, issue and pages compared, a one-column shift in either record repaired."""
+    if _shifted(a, b) or _shifted(b, a):
+        return SAME, SAME, MISSING
+    return _exact(a.volume, b.volume), _exact(a.issue, b.issue), _pages(a, b)
+
+
 def plainly_different(a: Prepared, b: Prepared) -> bool:
     """A cheap first look: no shared identifier, titles far apart, and not at the same
     volume and page. Such pairs cannot be duplicates or maybes, so they are not scored."""
@@ -178,16 +206,18 @@ def score_pair(a: Prepared, b: Prepared) -> PairScores:
     abstract = None
     if a.abstract and b.abstract:
         abstract = ratio(a.abstract[:_ABSTRACT_CHARS], b.abstract[:_ABSTRACT_CHARS])
+    volume, issue, pages = _places(a, b)
     return PairScores(
         title=title,
         title_prefix=prefix,
+        title_heading=same_but_heading(a, b),
         authors=authors,
         first_author=first,
         year_gap=abs(a.year - b.year) if a.year and b.year else None,
         journal=journal_similarity(a, b),
-        volume=_exact(a.volume, b.volume),
-        issue=_exact(a.issue, b.issue),
-        pages=_pages(a, b),
+        volume=volume,
+        issue=issue,
+        pages=pages,
         doi=_exact(a.doi, b.doi),
         pmid=_exact(a.pmid, b.pmid),
         abstract=abstract,

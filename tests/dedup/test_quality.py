@@ -16,21 +16,46 @@ def test_no_false_merges(name: str) -> None:
     assert metrics.precision >= 0.999, f"{metrics.false_merges} false merges"
 
 
-@pytest.mark.parametrize("name", ["cytology_screening", "special_cases"])
-def test_sensitivity(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "reached"), [("cytology_screening", 0.992), ("special_cases", 1.0)]
+)
+def test_sensitivity(name: str, reached: float) -> None:
+    """Issue 4 asks for 0.95; these pin the level reached so a regression shows. Cytology
+    misses 7 of 909 pairs: 3 with the same title in one volume at different (touching) pages
+    (Cleve Clin J Med 69:945 vs 948, J Clin Virol 51:246 vs 250: different pages in the same
+    volume are never merged, a person decides), 3 with "p6INK4a" against "p16(INK4a)" (a
+    different number in the title) and 1 with another title ("atypical repair" vs "atrophy")
+    and other co-authors: all queued as maybe pairs."""
     _records, _result, metrics = evaluate(name)
-    assert metrics.sensitivity >= 0.95, f"{metrics.missed} of {metrics.true_pairs} pairs missed"
+    assert metrics.sensitivity >= max(0.95, reached), (
+        f"{metrics.missed} of {metrics.true_pairs} pairs missed"
+    )
 
 
 def test_haematology_sensitivity() -> None:
-    """The haematology labels also group errata with their articles, replies with letters,
-    meeting abstracts with later articles and registry entries for different age groups;
-    reviewflow refuses those merges by rule (issue 4), and sends a meeting abstract and an
-    article of the same journal and year without matching pages to a person, so its
-    sensitivity here is lower. This pins the level reached so a regression shows (bib-dedupe
-    0.11 reaches 0.83 on this set, with 2 false merges)."""
+    """The haematology labels group more than one paper per study; reviewflow refuses those
+    merges by rule (issue 4). 132 of 163 pairs are merged (0.810); the 31 missed:
+
+    - 10 erratum against its article (NEJM 360:542 and the correction at 2487; PNAS 104:240
+      and its erratum; Am J Hematol 85:553 and the erratum at 911): vetoed.
+    - 4 letter against its reply (Pediatr Nephrol 19:943-944, the "multiple letters" record
+      943-945 and the reply at 945; a page range containing the reply's page is the letter
+      block, not the reply): vetoed.
+    - 7 trial registrations of four different trials (adults vs adolescents,
+      plasma-therapy-sensitive vs -resistant): different titles, never merged.
+    - 5 the same title three times in one volume at different pages (Am J Transplant 9:1223,
+      2205, 2647, reprints or corrections without a notice word): different pages in the same
+      volume, queued as maybe.
+    - 3 meeting abstract against the article at other pages (Pediatr Nephrol 25:1875 vs 2539,
+      22:1514 vs 2129; Pediatr Transplant 15:22 vs 52): vetoed or queued.
+    - 1 the same abstract at two meetings in two journals (Br J Haematol 145 vs Haematologica
+      94): queued.
+    - 1 a NEJM letter under two titles ("Eculizumab in…" vs "Complement blockade in…"), one
+      without volume or pages: different titles.
+
+    bib-dedupe 0.11 reaches 0.83 on this set, with 2 false merges."""
     _records, _result, metrics = evaluate("haematology")
-    assert metrics.sensitivity >= 0.76, f"{metrics.missed} of {metrics.true_pairs} pairs missed"
+    assert metrics.sensitivity >= 0.809, f"{metrics.missed} of {metrics.true_pairs} pairs missed"
 
 
 def test_special_cases_maybe_pairs_are_not_merged_but_queued() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from reviewflow.dedup.pipeline import deduplicate
 from reviewflow.records import RecordData
 
-BASE = dict(
+BASE: dict[str, Any] = dict(
     title="Eculizumab in atypical haemolytic uraemic syndrome: a prospective cohort study",
     authors=["Legendre CM", "Licht C", "Muus P"],
     year=2013,
