@@ -99,7 +99,7 @@ def page(
         if s.files:
             links = " ".join(
                 f'<a href="{escape(path, quote=True)}">{escape(path)}</a>'
-                f"<span class=meta>({escape(desc)})</span>"
+                f" <span class=meta>({escape(desc)})</span>"
                 for path, desc in s.files
             )
             out.append(f'<p class="files">Files: {links}</p>')
