@@ -56,13 +56,17 @@ def prisma(
     help="The folder to write (created; files in it are replaced).",
 )
 @click.option("--form", "form_name", help="The extraction form (default: the one in forms/).")
+@click.option("--json", "as_json", is_flag=True, help="Print the files written and notes as JSON.")
 @pass_app
-def report(app: AppContext, out: Path, form_name: str | None) -> None:
+def report(app: AppContext, out: Path, form_name: str | None, as_json: bool) -> None:
     """Write the review report folder: index.html, the PRISMA diagram, forest plots, the pooled
     results, the extraction table, the search log, screening agreement, the included studies."""
-    from reviewflow.report.folder import build_report
+    from reviewflow.report.folder import build_report, report_summary
 
     result = build_report(app.store(), app.workspace(), out, form_name=form_name)
+    if as_json:
+        echo_json(report_summary(result))
+        return
     click.echo(f"report written to {result.index}")
     for note in result.notes:
         click.echo(f"  note: {note}")

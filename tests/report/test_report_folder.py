@@ -172,3 +172,16 @@ def test_report_refuses_a_file_as_folder(sqlite_workspace: Workspace, tmp_path: 
     target.write_text("not a folder")
     code, _out, err = run_cli("report", "--out", str(target), cwd=sqlite_workspace.root)
     assert code == 1 and str(target) in err and "not a folder" in err
+
+
+def test_report_json_lists_the_files_and_empty_sections(
+    sqlite_workspace: Workspace, tmp_path: Path
+) -> None:
+    code, stdout, err = run_cli(
+        "report", "--out", str(tmp_path / "r"), "--json", cwd=sqlite_workspace.root
+    )
+    assert code == 0, err
+    data = json.loads(stdout)
+    assert data["index"] == str(tmp_path / "r" / "index.html")
+    assert all(Path(f).is_file() for f in data["files"])
+    assert data["pooled"] == [] and any("Search log" in n for n in data["notes"])
