@@ -1,8 +1,11 @@
 """Comparing the reviewers' extractions, and the consensus values.
 
-Each field of a study that at least two reviewers (role ``reviewer`` in review.toml; the
-adjudicator settles, and is not compared) have extracted is compared on the normal
-form of the values (``"Yes"`` = ``"yes"``, ``"12.0"`` = ``"12"``):
+A study is compared once as many reviewers as review.toml's reviewers_per_record (role
+``reviewer``; the adjudicator settles, and is not compared) have marked it finished
+(:func:`reviewflow.extraction.values.mark_finished`); until then it is "waiting for N
+reviewer(s)", without values or names, so fields a reviewer has not reached yet are never
+reported as differences. The finished reviewers' current values of each field are compared on
+the normal form (``"Yes"`` = ``"yes"``, ``"12.0"`` = ``"12"``):
 
 - ``agree``: every reviewer gave the same valid value;
 - ``differ``: the values differ, or one reviewer left the field empty, or a value is invalid
@@ -26,7 +29,14 @@ from reviewflow.extraction.forms import Form
 from reviewflow.extraction.validate import check_study, check_value, normal_value
 from reviewflow.store.audit import audit
 from reviewflow.store.engine import Store
-from reviewflow.store.models import ConsensusValue, ExtractionValue, Reviewer, Study, utcnow
+from reviewflow.store.models import (
+    ConsensusValue,
+    ExtractionStatus,
+    ExtractionValue,
+    Reviewer,
+    Study,
+    utcnow,
+)
 
 ENTITY = "consensus_value"
 AGREED, ADJUDICATED, IMPORTED = "agreed", "adjudicated", "imported"
@@ -53,6 +63,7 @@ class StudyComparison:
     study: str
     extractors: list[str] = field(default_factory=list)
     fields: list[Comparison] = field(default_factory=list)
+    waiting: int = 0  # how many more reviewers must finish the study before it is compared
 
     @property
     def discrepancies(self) -> list[Comparison]:
@@ -75,44 +86,60 @@ def compare(
     store: Store, form: Form, study_ids: list[int] | None = None, required: int = 2
 ) -> list[StudyComparison]:
     """The comparison of every study (or the given ones) that ``required`` reviewers (review.toml's
-    reviewers_per_record; 2 for dual extraction) have extracted. With ``required=1`` a single
-    reviewer's valid values are agreed values."""
+    reviewers_per_record; 2 for dual extraction) have finished. A study fewer have finished is
+    listed with ``waiting`` = how many more must finish, and no values or names. Without
+    ``study_ids``: the studies any reviewer has begun (values entered or finished). With
+    ``required=1`` a single reviewer's valid values are agreed values once they finish."""
+    need = max(required, 1)
     with store.read() as s:
         q = (
-            select(ExtractionValue, Reviewer.name, Study.label)
+            select(ExtractionValue, Reviewer.name)
             .join(Reviewer, col(Reviewer.id) == col(ExtractionValue.reviewer_id))
-            .join(Study, col(Study.id) == col(ExtractionValue.study_id))
+            .where(Reviewer.role == "reviewer")  # an adjudicator's own entries are not compared
         )
-        q = q.where(Reviewer.role == "reviewer")  # an adjudicator's own entries are not compared
+        fq = (
+            select(ExtractionStatus.study_id, Reviewer.name)
+            .join(Reviewer, col(Reviewer.id) == col(ExtractionStatus.reviewer_id))
+            .where(Reviewer.role == "reviewer", col(ExtractionStatus.finished_at).is_not(None))
+        )
         if study_ids is not None:
             q = q.where(col(ExtractionValue.study_id).in_(study_ids))
+            fq = fq.where(col(ExtractionStatus.study_id).in_(study_ids))
         values: dict[int, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
-        labels: dict[int, str] = {}
-        for ev, name, label in s.execute(q).all():
+        for ev, name in s.execute(q).all():
             values[ev.study_id][name][ev.field] = ev.value
-            labels[ev.study_id] = label
+        finished: dict[int, set[str]] = defaultdict(set)
+        for sid, name in s.execute(fq).all():
+            finished[sid].add(name)
+        wanted = set(study_ids) if study_ids is not None else set(values) | set(finished)
+        labels: dict[int, str] = {
+            sid: label
+            for sid, label in s.execute(
+                select(Study.id, Study.label).where(col(Study.id).in_(wanted))
+            ).all()
+        }
         consensus = _consensus_rows(s, study_ids)
     out = []
-    for sid in sorted(values, key=lambda k: labels[k]):
-        by_reviewer = values[sid]
-        names = sorted(by_reviewer)
-        sc = StudyComparison(sid, labels[sid], names)
-        if len(names) < max(required, 1):
-            out.append(sc)
+    for sid in sorted(labels, key=lambda k: (labels[k], k)):
+        names = sorted(finished.get(sid, ()))
+        if len(names) < need:  # blinded: neither who has finished nor what they entered
+            out.append(StudyComparison(sid, labels[sid], waiting=need - len(names)))
             continue
-        for f in form.fields:
-            texts = {n: by_reviewer[n].get(f.key, "") for n in names}
+        by_reviewer = values.get(sid, {})
+        sc = StudyComparison(sid, labels[sid], names)
+        for ff in form.fields:
+            texts = {n: by_reviewer.get(n, {}).get(ff.key, "") for n in names}
             if not any(t.strip() for t in texts.values()):
                 continue
-            normals = {normal_value(f, t) for t in texts.values()}
+            normals = {normal_value(ff, t) for t in texts.values()}
             agree = len(normals) == 1 and None not in normals and "" not in normals
-            row = consensus.get(sid, {}).get(f.key)
+            row = consensus.get(sid, {}).get(ff.key)
             sc.fields.append(
                 Comparison(
                     sid,
                     labels[sid],
-                    f.key,
-                    f.label,
+                    ff.key,
+                    ff.label,
                     texts,
                     AGREE if agree else DIFFER,
                     row.value if row else None,
@@ -121,6 +148,11 @@ def compare(
             )
         out.append(sc)
     return out
+
+
+def waiting_text(n: int) -> str:
+    """``waiting for 1 reviewer`` / ``waiting for 2 reviewers`` (never who)."""
+    return f"waiting for {n} reviewer{'s' * (n != 1)}"
 
 
 def discrepancies(

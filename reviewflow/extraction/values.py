@@ -6,12 +6,23 @@ the extraction screen of one reviewer can never show another's values. Comparing
 
 Audit rows: entity ``extraction_value``, action ``extraction.set``, ``before``/``after`` =
 ``{"study_id", "field", "value"}`` (``before`` null for a first entry).
+
+Finishing a study: :func:`mark_finished` records that a reviewer has finished extracting a study
+(refused while a required field is empty or a value is invalid); :func:`reopen` takes it back.
+Only finished extractions are compared (:mod:`.consensus`). Editing a value of a finished study
+is allowed and keeps it finished: the comparison always uses the current values, so a correction
+made after finishing (for instance after the consensus meeting) is compared at once; a value
+made invalid after finishing shows as a discrepancy, never as an agreement. Audit rows: entity
+``extraction_status``, actions ``extraction.finished`` / ``extraction.reopened``,
+``before``/``after`` = ``{"study_id", "finished_at"}``. Reads of the status are blinded like
+the values: :func:`my_finished` returns the reviewer's own status only.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -21,10 +32,18 @@ from reviewflow.extraction.forms import Form
 from reviewflow.extraction.validate import Problem, check_study, check_value
 from reviewflow.store.audit import audit
 from reviewflow.store.engine import Store
-from reviewflow.store.models import ExtractionValue, Reviewer, Study, utcnow
+from reviewflow.store.models import (
+    ExtractionStatus,
+    ExtractionValue,
+    Reviewer,
+    Study,
+    utcnow,
+)
 
 ENTITY = "extraction_value"
 SET = "extraction.set"
+STATUS_ENTITY = "extraction_status"
+FINISHED, REOPENED = "extraction.finished", "extraction.reopened"
 
 
 @dataclass(frozen=True)
@@ -163,3 +182,92 @@ def my_screening_notes(store: Store, reviewer: str, record_ids: list[int]) -> li
             )
         ).all()
         return [f"{d.stage} (record {d.record_id}): {d.note}" for d in rows if d.note.strip()]
+
+
+# -- finishing a study -----------------------------------------------------------------------
+def _status_row(s: Session, study_id: int, reviewer_id: int | None) -> ExtractionStatus | None:
+    return s.exec(
+        select(ExtractionStatus).where(
+            ExtractionStatus.study_id == study_id, ExtractionStatus.reviewer_id == reviewer_id
+        )
+    ).first()
+
+
+def _extractor(s: Session, reviewer: str, study_id: int) -> tuple[Reviewer, Study]:
+    me = reviewer_row(s, reviewer)
+    if me.role != "reviewer":
+        raise InputError(
+            f"{reviewer!r} is the {me.role}: only reviewers extract and finish studies"
+        )
+    study = s.get(Study, study_id)
+    if study is None:
+        raise InputError(f"study {study_id}: no such study")
+    return me, study
+
+
+def _stamp(study_id: int, at: datetime | None) -> dict[str, object]:
+    return {"study_id": study_id, "finished_at": at.isoformat() if at is not None else None}
+
+
+def mark_finished(store: Store, reviewer: str, form: Form, study_id: int) -> bool:
+    """Record that ``reviewer`` has finished extracting the study (one transaction, audited).
+    Refused with one line naming the fields while a required field is empty, a value is
+    invalid or an outcome is half-given. Returns False when it was finished already."""
+    with store.write() as s:
+        me, study = _extractor(s, reviewer, study_id)
+        rows = s.exec(
+            select(ExtractionValue).where(
+                ExtractionValue.study_id == study_id, ExtractionValue.reviewer_id == me.id
+            )
+        ).all()
+        problems = check_study(form, {r.field: r.value for r in rows}, complete=True)
+        if problems:
+            raise InputError(
+                f"{study.label}: not finished, {len(problems)} field"
+                f"{'s' * (len(problems) != 1)} to fix: " + "; ".join(p.message for p in problems)
+            )
+        row = _status_row(s, study_id, me.id)
+        if row is not None and row.finished_at is not None:
+            return False
+        before = None if row is None else _stamp(study_id, None)
+        now = utcnow()
+        if row is None:
+            assert me.id is not None
+            row = ExtractionStatus(study_id=study_id, reviewer_id=me.id)
+        row.finished_at, row.updated_at = now, now
+        s.add(row)
+        s.flush()
+        audit(s, reviewer, FINISHED, STATUS_ENTITY, row.id, before, _stamp(study_id, now))
+        return True
+
+
+def reopen(store: Store, reviewer: str, study_id: int) -> bool:
+    """Take back ``reviewer``'s "finished" on the study (one transaction, audited): the study is
+    no longer compared until they finish it again. Returns False when it was not finished."""
+    with store.write() as s:
+        me, _study = _extractor(s, reviewer, study_id)
+        row = _status_row(s, study_id, me.id)
+        if row is None or row.finished_at is None:
+            return False
+        before = _stamp(study_id, row.finished_at)
+        row.finished_at, row.updated_at = None, utcnow()
+        s.add(row)
+        s.flush()
+        audit(s, reviewer, REOPENED, STATUS_ENTITY, row.id, before, _stamp(study_id, None))
+        return True
+
+
+def my_finished(store: Store, reviewer: str, study_ids: list[int]) -> set[int]:
+    """The studies (of ``study_ids``) that ``reviewer`` has finished; never anyone else's status."""
+    if not study_ids:
+        return set()
+    with store.read() as s:
+        me = reviewer_row(s, reviewer)
+        rows = s.exec(
+            select(ExtractionStatus.study_id).where(
+                ExtractionStatus.reviewer_id == me.id,
+                col(ExtractionStatus.study_id).in_(study_ids),
+                col(ExtractionStatus.finished_at).is_not(None),
+            )
+        ).all()
+        return set(rows)

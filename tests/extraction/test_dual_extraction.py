@@ -15,15 +15,22 @@ from reviewflow.extraction.consensus import (
     discrepancies,
     set_consensus,
 )
-from reviewflow.extraction.values import my_progress, my_values, save_value
+from reviewflow.extraction.values import mark_finished, my_progress, my_values, save_value
 from reviewflow.store.models import AuditEntry, ExtractionValue
 from tests.extraction.conftest import Review
 from tests.extraction.helpers import pritz_counts
+
+REQUIRED = {"country": "Japan", "design": "Retrospective", "patients": "68"}
 
 
 def enter(review: Review, who: str, study_id: int, values: dict[str, str]) -> None:
     for key, text in values.items():
         save_value(review.store, who, review.form, study_id, key, text)
+
+
+def finish(review: Review, study_id: int, *who: str) -> None:
+    for name in who:
+        assert mark_finished(review.store, name, review.form, study_id)
 
 
 def test_values_are_saved_as_entered_with_an_audit_row_per_change(review: Review) -> None:
@@ -92,6 +99,7 @@ def test_discrepancies_list_every_differing_field_side_by_side(review: Review) -
         "outcome.favourable_outcome.total": str(treated),
         "gp_inhibitor": "no",  # reviewer1 left it empty
     })  # fmt: skip
+    finish(review, sid, "reviewer1", "reviewer2")
     found = discrepancies(review.store, review.form)
     assert [(c.key, c.values) for c in found] == [
         ("gp_inhibitor", {"reviewer1": "", "reviewer2": "no"}),
@@ -107,9 +115,15 @@ def test_discrepancies_list_every_differing_field_side_by_side(review: Review) -
 
 def test_invalid_values_are_never_an_agreement(review: Review) -> None:
     sid = review.studies[0].id
+    enter(review, "reviewer1", sid, REQUIRED)
+    enter(review, "reviewer2", sid, REQUIRED)
+    finish(review, sid, "reviewer1", "reviewer2")
+    # editing a finished study keeps it finished; the comparison uses the current values
     enter(review, "reviewer1", sid, {"patients": "12.5"})
-    enter(review, "reviewer2", sid, {"patients": "12.5"})
-    assert [c.key for c in discrepancies(review.store, review.form)] == ["patients"]
+    enter(review, "reviewer2", sid, {"patients": "12.5", "country": "", "design": ""})
+    assert [c.key for c in discrepancies(review.store, review.form)] == [
+        "country", "design", "patients"
+    ]  # fmt: skip
     assert accept_agreements(review.store, review.form, "adjudicator") == 0
 
 
@@ -117,7 +131,7 @@ def test_one_extractor_gives_no_comparison_yet(review: Review) -> None:
     enter(review, "reviewer1", review.studies[0].id, {"country": "Japan"})
     enter(review, "adjudicator", review.studies[0].id, {"country": "Japan", "patients": "10"})
     (study,) = compare(review.store, review.form)  # the adjudicator is not an extractor
-    assert study.extractors == ["reviewer1"] and study.fields == []
+    assert (study.extractors, study.fields, study.waiting) == ([], [], 2)
 
 
 def test_agreements_become_consensus_and_the_adjudicator_settles_the_rest(review: Review) -> None:
@@ -127,10 +141,16 @@ def test_agreements_become_consensus_and_the_adjudicator_settles_the_rest(review
                                      "outcome.recanalisation.total": str(treated)})  # fmt: skip
     enter(review, "reviewer2", sid, {"angioplasty": "y", "outcome.recanalisation.events": "48",
                                      "outcome.recanalisation.total": str(treated)})  # fmt: skip
-    assert accept_agreements(review.store, review.form, "adjudicator") == 2
+    for who in ("reviewer1", "reviewer2"):
+        enter(review, who, sid, REQUIRED)
+    finish(review, sid, "reviewer1", "reviewer2")
+    assert accept_agreements(review.store, review.form, "adjudicator") == 5
     assert accept_agreements(review.store, review.form, "adjudicator") == 0  # already there
     rows = consensus_values(review.store)[sid]
     assert {k: (r.value, r.source) for k, r in rows.items()} == {
+        "country": ("Japan", "agreed"),
+        "design": ("retrospective", "agreed"),
+        "patients": ("68", "agreed"),
         "angioplasty": ("yes", "agreed"),
         "outcome.recanalisation.total": (str(treated), "agreed"),
     }
@@ -152,7 +172,7 @@ def test_agreements_become_consensus_and_the_adjudicator_settles_the_rest(review
             a.action
             for a in s.exec(select(AuditEntry).where(AuditEntry.entity == "consensus_value")).all()
         ]
-    assert sorted(actions) == ["consensus.agreed", "consensus.agreed", "consensus.set"]
+    assert sorted(actions) == ["consensus.agreed"] * 5 + ["consensus.set"]
 
 
 def test_who_may_set_consensus(review: Review) -> None:
@@ -166,9 +186,14 @@ def test_who_may_set_consensus(review: Review) -> None:
 
 def test_single_extraction_review_takes_the_one_reviewers_valid_values(review: Review) -> None:
     sid = review.studies[0].id
-    enter(review, "reviewer1", sid, {"country": "Japan", "patients": "12.5", "centres": "2"})
+    enter(review, "reviewer1", sid, {**REQUIRED, "centres": "2"})
+    assert (
+        accept_agreements(review.store, review.form, "adjudicator", required=1) == 0
+    )  # unfinished
+    finish(review, sid, "reviewer1")
     assert accept_agreements(review.store, review.form, "adjudicator") == 0  # dual: waits
+    enter(review, "reviewer1", sid, {"patients": "12.5"})  # made invalid after finishing
     assert [c.key for c in discrepancies(review.store, review.form, required=1)] == ["patients"]
-    assert accept_agreements(review.store, review.form, "adjudicator", required=1) == 2
+    assert accept_agreements(review.store, review.form, "adjudicator", required=1) == 3
     values = {k: r.value for k, r in consensus_values(review.store)[sid].items()}
-    assert values == {"country": "Japan", "centres": "2"}
+    assert values == {"country": "Japan", "design": "retrospective", "centres": "2"}

@@ -1,0 +1,123 @@
+"""Finishing a study: only finished extractions are compared; refusal while the form is not
+complete; audit rows; a reviewer reads only their own status (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from reviewflow.errors import InputError
+from reviewflow.extraction.consensus import accept_agreements, compare, discrepancies
+from reviewflow.extraction.values import mark_finished, my_finished, reopen, save_value
+from reviewflow.store.models import AuditEntry, ExtractionStatus
+from tests.extraction.conftest import Review
+from tests.extraction.helpers import pritz_counts
+
+
+def enter(review: Review, who: str, study_id: int, values: dict[str, str]) -> None:
+    for key, text in values.items():
+        save_value(review.store, who, review.form, study_id, key, text)
+
+
+def otsubo(events: int | None = None) -> dict[str, str]:
+    _, improved, treated = pritz_counts()[8]  # Otsubo et al.: 22 of 41
+    return {
+        "country": "Japan", "design": "Retrospective", "patients": str(treated),
+        "outcome.favourable_outcome.events": str(improved if events is None else events),
+        "outcome.favourable_outcome.total": str(treated),
+    }  # fmt: skip
+
+
+def test_fields_not_reached_yet_are_no_discrepancy_until_both_finish(review: Review) -> None:
+    sid = review.studies[0].id
+    enter(review, "reviewer1", sid, otsubo())
+    enter(review, "reviewer2", sid, {"country": "Japan"})  # still at the first field
+    assert discrepancies(review.store, review.form) == []
+    (study,) = compare(review.store, review.form)
+    assert (study.waiting, study.extractors, study.fields) == (2, [], [])
+    assert mark_finished(review.store, "reviewer1", review.form, sid)
+    (study,) = compare(review.store, review.form)
+    assert (study.waiting, study.extractors, study.fields) == (1, [], [])  # neither who nor what
+    assert accept_agreements(review.store, review.form, "adjudicator") == 0
+    enter(review, "reviewer2", sid, otsubo(events=21))  # a misread
+    assert mark_finished(review.store, "reviewer2", review.form, sid)
+    (study,) = compare(review.store, review.form)
+    assert study.waiting == 0 and study.extractors == ["reviewer1", "reviewer2"]
+    assert [(c.key, c.values) for c in study.discrepancies] == [
+        ("outcome.favourable_outcome.events", {"reviewer1": "22", "reviewer2": "21"})
+    ]
+    # the other included studies nobody has begun are waiting for both reviewers
+    ids = [s.id for s in review.studies]
+    waiting = {sc.study_id: sc.waiting for sc in compare(review.store, review.form, ids)}
+    assert waiting == {sid: 0, **{i: 2 for i in ids[1:]}}
+    # reopening takes the study out of the comparison again
+    assert reopen(review.store, "reviewer2", sid)
+    assert discrepancies(review.store, review.form) == []
+    assert not reopen(review.store, "reviewer2", sid)  # not finished: nothing to do
+
+
+def test_finishing_is_refused_naming_every_field_to_fix(review: Review) -> None:
+    sid = review.studies[0].id
+    label = review.studies[0].label
+    enter(review, "reviewer1", sid, {"country": "Japan", "mean_age": "58,5",
+                                     "outcome.mortality.events": "3"})  # fmt: skip
+    with pytest.raises(InputError) as err:
+        mark_finished(review.store, "reviewer1", review.form, sid)
+    assert err.value.message == (
+        f"{label}: not finished, 4 fields to fix: Study design: required; Patients: required; "
+        "Mean age: use a decimal point, not a comma (got '58,5'); "
+        "Mortality (90 days): total missing (give both or neither)"
+    )
+    assert my_finished(review.store, "reviewer1", [sid]) == set()
+    with review.store.read() as s:  # a refusal changes nothing
+        assert s.exec(select(ExtractionStatus)).all() == []
+        assert (
+            s.exec(select(AuditEntry).where(AuditEntry.entity == "extraction_status")).all() == []
+        )
+    with pytest.raises(InputError, match="'adjudicator' is the adjudicator: only reviewers"):
+        mark_finished(review.store, "adjudicator", review.form, sid)
+    with pytest.raises(InputError, match="study 9999: no such study"):
+        mark_finished(review.store, "reviewer1", review.form, 9999)
+
+
+def test_finish_and_reopen_are_audited(review: Review) -> None:
+    sid = review.studies[1].id
+    enter(review, "reviewer2", sid, otsubo())
+    assert mark_finished(review.store, "reviewer2", review.form, sid)
+    assert not mark_finished(review.store, "reviewer2", review.form, sid)  # already: no new row
+    assert reopen(review.store, "reviewer2", sid)
+    assert mark_finished(review.store, "reviewer2", review.form, sid)
+    with review.store.read() as s:
+        (status,) = s.exec(select(ExtractionStatus)).all()
+        audits = s.exec(
+            select(AuditEntry)
+            .where(AuditEntry.entity == "extraction_status")
+            .order_by(AuditEntry.id)  # type: ignore[arg-type]
+        ).all()
+    assert status.study_id == sid and status.finished_at is not None
+    assert [(a.actor, a.action, a.entity_id) for a in audits] == [
+        ("reviewer2", "extraction.finished", status.id),
+        ("reviewer2", "extraction.reopened", status.id),
+        ("reviewer2", "extraction.finished", status.id),
+    ]
+    first, reopened, again = audits
+    assert first.before is None and first.after is not None
+    assert first.after["study_id"] == sid and first.after["finished_at"]
+    assert reopened.before == first.after
+    assert reopened.after == {"study_id": sid, "finished_at": None}
+    assert again.before == {"study_id": sid, "finished_at": None}
+    assert again.after == {"study_id": sid, "finished_at": status.finished_at.isoformat()}
+
+
+def test_a_reviewer_reads_only_their_own_status(review: Review) -> None:
+    a, b = review.studies[0].id, review.studies[1].id
+    enter(review, "reviewer1", a, otsubo())
+    enter(review, "reviewer2", b, otsubo())
+    mark_finished(review.store, "reviewer1", review.form, a)
+    mark_finished(review.store, "reviewer2", review.form, b)
+    ids = [s.id for s in review.studies]
+    assert my_finished(review.store, "reviewer1", ids) == {a}
+    assert my_finished(review.store, "reviewer2", ids) == {b}
+    assert my_finished(review.store, "adjudicator", ids) == set()
+    with pytest.raises(InputError, match="no reviewer named 'reviewer3'"):
+        my_finished(review.store, "reviewer3", ids)
