@@ -27,6 +27,18 @@ def demo(directory: Path) -> None:
     started = time.perf_counter()
     summary = build_demo(directory, say=lambda line: click.echo(f"  {line}"))
     click.echo(f"Built the demo review in {summary.root} ({time.perf_counter() - started:.1f} s)")
+    click.echo(f"Open the report: {summary.report_dir / 'index.html'}")
+    click.echo(f"Try next:  cd {summary.root}")
+    for line in (
+        "reviewflow status                          counts per stage",
+        "reviewflow prisma                          the PRISMA 2020 flow as text",
+        "reviewflow screen --reviewer you           screen the records yourself (? for keys)",
+        "reviewflow reconcile                       the resolved conflicts, side by side",
+        "reviewflow agreement                       Cohen's kappa per stage",
+        "reviewflow pool --outcome olfactory_loss --subgroup measurement",
+        "reviewflow extract --reviewer you          the extraction form",
+    ):
+        click.echo(f"  {line}")
 
 
 COMMANDS = [demo]

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import as_file, files
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 from sqlmodel import col, select
@@ -322,6 +323,30 @@ def build_demo(root: Path, say: Callable[[str], None] = print) -> DemoSummary:
             say(line)
         lines.append(_extract(ws, store))
         say(lines[-1])
+        report = _report(ws, store)
+        lines.append(f"report: {report.index}")
+        say(lines[-1])
     finally:
         store.dispose()
-    return DemoSummary(root, root / "report", lines)
+    return DemoSummary(root, report.index.parent, lines)
+
+
+NOTICES = (
+    "This is reviewflow's demonstration review, built offline by 'reviewflow demo'.",
+    "Records are real: 35 PubMed records replayed through the Entrez client from recorded "
+    "E-utilities replies (Biopython's and metapub's test recordings, from other searches), and "
+    "the 393 PubMed records of Cohen et al.'s (2006) NSAIDs drug-class review.",
+    "SIMULATED: the 'Embase' export (15% of those records re-formatted as another database "
+    "would), and every screening decision: reviewer 1 follows the original review's published "
+    "labels, reviewer 2 differs on a seeded few, the adjudicator settles conflicts with the "
+    "original label; full-text exclusion reasons and two unretrieved reports are seeded choices.",
+    "The extraction and pooled results are a different, published dataset: olfactory loss in "
+    "35 COVID-19 studies (Hannum et al., Chem Senses 2020;45:865-874; metadat dat.hannum2020), "
+    "imported as the consensus extraction sheet. They are not the NSAIDs studies screened above.",
+)
+
+
+def _report(ws: Workspace, store: Store) -> Any:
+    from reviewflow.report.folder import build_report
+
+    return build_report(store, ws, ws.root / "report", notices=NOTICES)

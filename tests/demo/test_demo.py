@@ -61,3 +61,23 @@ def test_the_demo_leaves_a_screening_queue_for_the_user(demo: tuple[Path, str]) 
         store.dispose()
     assert (mine.decided, mine.total) == (0, theirs.total)
     assert theirs.decided == theirs.total > 400
+
+
+def test_the_demo_writes_the_report_and_says_what_is_simulated(demo: tuple[Path, str]) -> None:
+    import re
+
+    report = demo[0] / "report"
+    page = (report / "index.html").read_text(encoding="utf-8")
+    for name in (
+        "prisma.svg",
+        "forest_olfactory_loss.svg",
+        "pooled_results.md",
+        "search_log.csv",
+        "included_studies.ris",
+    ):
+        assert (report / name).stat().st_size > 0
+    for link in re.findall(r'(?:href|src)="([^"#:]+)"', page):
+        assert (report / link).exists(), link
+    assert "SIMULATED" in page and "Hannum" in page
+    # the published dataset pooled as metafor does (tests/pooling/golden: dat.hannum2020, PLO, REML)
+    assert "48% (95% CI 38% to 58%)" in (report / "pooled_results.md").read_text(encoding="utf-8")
