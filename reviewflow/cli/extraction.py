@@ -178,33 +178,111 @@ def studies_rename(app: AppContext, study: str, label: str, actor: str) -> None:
 # -- extraction ------------------------------------------------------------------------------
 @click.group("extraction")
 def extraction() -> None:
-    """Compare the reviewers' extractions, accept agreements, import a sheet, check values."""
+    """Finish or reopen a study's extraction, compare the reviewers' finished extractions,
+    accept agreements, import a sheet, check values."""
 
 
 @extraction.command("discrepancies")
 @FORM_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print {"discrepancies": [...], "waiting": [{"study", "waiting_for"}]} as JSON.',
+)
 @pass_app
 def extraction_discrepancies(app: AppContext, form_name: str | None, as_json: bool) -> None:
-    """Every field where the reviewers' values differ, side by side."""
-    from reviewflow.extraction.consensus import discrepancies
+    """Every field where the reviewers' values differ, side by side, in the studies that enough
+    reviewers (reviewers_per_record) have finished; then the included studies still waiting for
+    reviewers to finish them (how many, never who nor their values)."""
+    from reviewflow.extraction.consensus import compare, waiting_text
 
     form = _form(app, form_name)
-    found = discrepancies(app.store(), form, required=app.workspace().config.reviewers_per_record)
+    ids = [st.id for st in _studies(app)]
+    found = compare(app.store(), form, ids, app.workspace().config.reviewers_per_record)
+    differ = [c for sc in found for c in sc.discrepancies]
+    waiting = [sc for sc in found if sc.waiting]
     if as_json:
         echo_json(
-            [
-                {"study": c.study, "field": c.key, "values": c.values, "consensus": c.consensus}
-                for c in found
-            ]
+            {
+                "discrepancies": [
+                    {
+                        "study": c.study,
+                        "field": c.key,
+                        "values": c.values,
+                        "consensus": c.consensus,
+                    }  # fmt: skip
+                    for c in differ
+                ],
+                "waiting": [{"study": sc.study, "waiting_for": sc.waiting} for sc in waiting],
+            }
         )
         return
-    for c in found:
+    for c in differ:
         side = "  |  ".join(f"{who}: {v or '—'}" for who, v in c.values.items())
         settled = f"  → consensus {c.consensus!r}" if c.consensus is not None else ""
         click.echo(f"{c.study}  {c.key}:  {side}{settled}")
-    open_ = sum(1 for c in found if c.consensus is None)
-    click.echo(f"{len(found)} discrepancies ({open_} without a consensus value)")
+    for sc in waiting:
+        click.echo(f"{sc.study}  {waiting_text(sc.waiting)}")
+    open_ = sum(1 for c in differ if c.consensus is None)
+    click.echo(
+        f"{len(differ)} discrepancies ({open_} without a consensus value); "
+        f"{len(waiting)} of {len(found)} studies waiting for reviewers to finish"
+    )
+
+
+def _finish_or_reopen(app: AppContext, ref: str, reviewer: str, form_name: str | None,
+                      reopening: bool) -> None:  # fmt: skip
+    from reviewflow.extraction.studies import find_study
+    from reviewflow.extraction.values import mark_finished, reopen
+
+    app.workspace().config.reviewer(reviewer)
+    form = None if reopening else _form(app, form_name)
+    _studies(app)
+    with app.store().read() as s:
+        study = find_study(s, ref)
+        assert study.id is not None
+        sid, label = study.id, study.label
+    if reopening:
+        done = reopen(app.store(), reviewer, sid)
+        click.echo(f"{label}: reopened for {reviewer}" if done else
+                   f"{label}: {reviewer} had not finished it; nothing to reopen")  # fmt: skip
+    else:
+        assert form is not None
+        done = mark_finished(app.store(), reviewer, form, sid)
+        click.echo(f"{label}: finished by {reviewer}" if done else
+                   f"{label}: {reviewer} had already finished it")  # fmt: skip
+
+
+STUDY_ARGUMENT = click.argument("study", metavar="STUDY")
+REVIEWER_OPTION = click.option(
+    "--reviewer", required=True, metavar="NAME", help="The reviewer (review.toml)."
+)
+
+
+@extraction.command("finish")
+@STUDY_ARGUMENT
+@REVIEWER_OPTION
+@click.option("--reopen", "reopening", is_flag=True, help="Reopen it instead (as 'reopen').")
+@FORM_OPTION
+@pass_app
+def extraction_finish(
+    app: AppContext, study: str, reviewer: str, reopening: bool, form_name: str | None
+) -> None:
+    """Mark STUDY (its label, or #id) as finished by the reviewer: their values are compared
+    once every reviewer has finished it. Refused, naming the fields, while a required field is
+    empty or a value is invalid. Editing a value later keeps the study finished."""
+    _finish_or_reopen(app, study, reviewer, form_name, reopening)
+
+
+@extraction.command("reopen")
+@STUDY_ARGUMENT
+@REVIEWER_OPTION
+@pass_app
+def extraction_reopen(app: AppContext, study: str, reviewer: str) -> None:
+    """Take back the reviewer's "finished" on STUDY (its label, or #id): the study is not
+    compared again until they finish it once more. Consensus values already set stay."""
+    _finish_or_reopen(app, study, reviewer, None, True)
 
 
 @extraction.command("agree")

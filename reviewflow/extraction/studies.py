@@ -21,6 +21,7 @@ from reviewflow.store.audit import audit
 from reviewflow.store.engine import Store
 from reviewflow.store.models import (
     ConsensusValue,
+    ExtractionStatus,
     ExtractionValue,
     Record,
     Study,
@@ -204,7 +205,8 @@ def find_study(session: Session, ref: str) -> Study:
 def _has_extraction(s: Session, study_id: int) -> bool:
     q1 = select(ExtractionValue.id).where(ExtractionValue.study_id == study_id)
     q2 = select(ConsensusValue.id).where(ConsensusValue.study_id == study_id)
-    return s.exec(q1).first() is not None or s.exec(q2).first() is not None
+    q3 = select(ExtractionStatus.id).where(ExtractionStatus.study_id == study_id)
+    return any(s.exec(q).first() is not None for q in (q1, q2, q3))
 
 
 def merge_studies(store: Store, actor: str, into: str, others: list[str]) -> StudyInfo:
