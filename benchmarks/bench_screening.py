@@ -8,6 +8,7 @@ every other record (they must not slow reviewer 1 down, nor show).
 Measured, in-process, with Textual's Pilot on a 120x40 headless terminal:
 - start-up: from creating the app to the first record rendered (fresh review; and resuming
   with half the review already decided, where the first undecided record is 50,000 rows in);
+  and the same from launching a new Python process (interpreter and imports included);
 - keypress → next record rendered: ``pilot.press("i")`` until the next record is on screen
   (the decision committed first), and the same for → (next without deciding).
 
@@ -23,6 +24,8 @@ import csv
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -159,6 +162,30 @@ async def measure(store: Store, reviewer: str, presses: int) -> dict[str, list[f
     return out
 
 
+COLD = """
+import asyncio, sys, time
+import reviewflow.cli  # what `reviewflow screen` imports before the app
+from reviewflow.store import open_store
+from reviewflow.tui.screen_app import ScreenApp, ScreeningSetup
+app = ScreenApp(ScreeningSetup(open_store(sys.argv[1]), "r1", "title-abstract"))
+async def main():
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not app.rendered_at:
+            await pilot.pause()
+        print(time.time())
+asyncio.run(main())
+"""
+
+
+def cold_start(url: str) -> float:
+    """A new Python process: interpreter, the CLI's imports, the store, the first record."""
+    t0 = time.time()
+    out = subprocess.run(
+        [sys.executable, "-c", COLD, url], capture_output=True, text=True, check=True
+    ).stdout
+    return float(out.strip().splitlines()[-1]) - t0
+
+
 def report(label: str, values: list[float]) -> None:
     ms = [v * 1000 for v in values]
     print(
@@ -192,6 +219,8 @@ def main() -> None:
             for k in keys:
                 keys[k] += result[k]
         report(f"start-up to first record ({label})", starts)
+        report(f"  … in a new process, imports included ({label})",
+               [cold_start(url) for _ in range(args.starts)])  # fmt: skip
         if label == "fresh":
             report("keypress i → decision saved, next record shown", keys["decide"])
             report("keypress → → next record shown", keys["next"])
