@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -61,6 +62,42 @@ def existing_pmids(session: Session, source: str) -> dict[str, int]:
     return {pmid: rid for pmid, rid in rows}
 
 
+def _insert_records(session: Session, records: list[RecordData], now: datetime) -> list[int]:
+    """Insert records, returning their ids in order.
+
+    On PostgreSQL, INSERT … RETURNING in batches. On SQLite that form runs one statement per
+    row, so there the rows go in one ``executemany`` (values converted by the columns' own
+    SQLAlchemy types) and the ids are read back: under the write transaction's lock (BEGIN
+    IMMEDIATE) nobody else inserts, and SQLite gives new rows increasing ids, so the ids above
+    the previous maximum are this batch's, in order.
+    """
+    rows = [{c: getattr(r, c) for c in RECORD_COLUMNS} | {"created_at": now} for r in records]
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = insert(Record).returning(col(Record.id), sort_by_parameter_order=True)
+        return list(session.execute(stmt, rows).scalars().all())
+    conn = session.connection()
+    dialect = conn.dialect
+    table = Record.__table__  # type: ignore[attr-defined]
+    names = [*RECORD_COLUMNS, "created_at"]
+    convert = [table.c[n].type.bind_processor(dialect) for n in names]
+    params = [
+        tuple(f(row[n]) if f else row[n] for n, f in zip(names, convert, strict=True))
+        for row in rows
+    ]
+    before = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM record").scalar() or 0
+    placeholders = ", ".join("?" for _ in names)
+    conn.exec_driver_sql(f"INSERT INTO record ({', '.join(names)}) VALUES ({placeholders})", params)
+    ids = [
+        i
+        for (i,) in conn.exec_driver_sql(
+            "SELECT id FROM record WHERE id > ? ORDER BY id", (before,)
+        )
+    ]
+    if len(ids) != len(rows):  # cannot happen under the write lock; never guess ids
+        raise RuntimeError(f"inserted {len(rows)} records but found {len(ids)} new ids")
+    return ids
+
+
 def store_records(
     session: Session,
     run_id: int,
@@ -91,14 +128,7 @@ def store_records(
             new.append(rec)
     now = utcnow()
     if new:
-        rows = [{c: getattr(r, c) for c in RECORD_COLUMNS} | {"created_at": now} for r in new]
-        ids = (
-            session.execute(
-                insert(Record).returning(col(Record.id), sort_by_parameter_order=True), rows
-            )
-            .scalars()
-            .all()
-        )
+        ids = _insert_records(session, new, now)
         links.extend(
             {"record_id": rid, "run_id": run_id, "source_key": r.source_key}
             for rid, r in zip(ids, new, strict=True)
