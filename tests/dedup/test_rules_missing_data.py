@@ -117,3 +117,21 @@ def test_volume_lost_and_fields_shifted_one_column_is_not_a_conflict() -> None:
     assert merged(shifted, whole)
     # not the same shape: issue 27 against volume 26 is a real difference
     assert not merged(rec(volume="", issue="27", pages="9", **fields), whole)
+
+
+STREP = "Atypical hemolytic uremic syndrome associated with group A beta hemolytic streptococcus"
+NEPHROL = dict(journal="Pediatric Nephrology", volume="19", issue="8", year=2004, doi="")
+
+
+def test_a_page_range_containing_another_page_is_not_the_same_item() -> None:
+    """A letter block (943-945) holds the letter (943-944) and its reply (945): the same first
+    page is the letter; a page inside the range is not evidence of the reply."""
+    letters = ["Yildiz B", "Kural N", "Yarar C"]
+    block = rec(title=STREP + " (multiple letters) [1]", authors=letters, pages="943-945",
+                **NEPHROL)  # fmt: skip
+    letter = rec(title=STREP, authors=letters, pages="943-944", **NEPHROL)
+    reply = rec(title=STREP + " - Reply", authors=["Shepherd AB", "Palmer AL"], pages="945",
+                **NEPHROL)  # fmt: skip
+    assert merged(block, letter)
+    assert not merged(block, reply)
+    assert not merged(letter, reply)
