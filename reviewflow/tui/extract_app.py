@@ -6,6 +6,13 @@
   on the right (title, citation, abstract, the study's notes and the reviewer's own screening
   notes). A value is saved when Enter is pressed, when the field loses focus, and after a short
   pause in typing; the message under the field says what is wrong with it as it is typed.
+- Finishing a study: ``f`` on the study list, ``Ctrl+F`` in a study (letters are typed into
+  the fields there) marks the study finished, or reopens a finished one (the same key). The
+  reviewers' values are compared only once every reviewer has finished the study. The key is
+  greyed out while a required field is empty or a value is invalid (the core refuses those too,
+  naming the fields). Editing a value of a finished study is allowed and keeps it finished: the
+  comparison uses the current values, and a value made invalid shows as a discrepancy. The
+  list shows ``✓ finished`` in the reviewer's progress (their own status only).
 - With ``--consensus``: the discrepancy view (:mod:`.widgets.extraction_consensus`).
 
 Blinding: the extraction screens read only the reviewer's own values (``values.my_values``).
@@ -41,7 +48,12 @@ HELP_TEXT = (
     "Values are saved as you enter them: on Enter, when you leave a field (Tab), and after a "
     "short pause in typing. You see only your own values; the other reviewer's stay hidden "
     "until the consensus step. A value that does not fit the form is kept as typed and "
-    "flagged in red; consensus and export accept only valid values."
+    "flagged in red; consensus and export accept only valid values.\n\n"
+    "When you have entered everything for a study, mark it finished (f in the list, Ctrl+F in "
+    "the study; the same key reopens it). The reviewers' values are compared only once all of "
+    "them have finished the study, so fields you have not reached yet are never shown as "
+    "differences. You can still correct a value of a finished study: it stays finished and the "
+    "comparison uses the corrected value."
 )
 
 
@@ -49,6 +61,7 @@ HELP_TEXT = (
 class StudyRow:
     study: StudyInfo
     progress: extraction_values.Progress
+    finished: bool = False
 
 
 class StudiesLoaded(Message):
@@ -58,9 +71,19 @@ class StudiesLoaded(Message):
 
 
 class StudyLoaded(Message):
-    def __init__(self, study_id: int, values: dict[str, str], notes: list[str]) -> None:
+    def __init__(
+        self, study_id: int, values: dict[str, str], notes: list[str], finished: bool
+    ) -> None:
         super().__init__()
-        self.study_id, self.values, self.notes = study_id, values, notes
+        self.study_id, self.values, self.notes, self.finished = study_id, values, notes, finished
+
+
+class FinishedChanged(Message):
+    """Marking a study finished (or reopening it) ended (``error``: the one-line refusal)."""
+
+    def __init__(self, study_id: int, finished: bool, error: str = "") -> None:
+        super().__init__()
+        self.study_id, self.finished, self.error = study_id, finished, error
 
 
 class ValueSaved(Message):
@@ -79,9 +102,12 @@ class ValueSaved(Message):
         )
 
 
-def progress_text(p: extraction_values.Progress) -> Text:
-    text = Text(f"{p.filled}/{p.total}")
-    if p.problems:
+def progress_text(p: extraction_values.Progress, finished: bool = False) -> Text:
+    text = Text("✓ " if finished else "  ", style="bold green")
+    text.append(f"{p.filled}/{p.total}")
+    if finished and not p.problems:
+        text.append("  finished", style="bold green")
+    elif p.problems:
         text.append(f"  {p.problems} problem{'s' * (p.problems != 1)}", style="bold red")
     elif p.required_missing and p.filled:
         text.append(f"  {p.required_missing} required missing", style="yellow")
@@ -95,6 +121,8 @@ class StudiesScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open study"),
+        Binding("f", "finish", "Finish study"),
+        Binding("f", "reopen", "Reopen study"),
         Binding("r", "reload", "Refresh"),
         Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
@@ -130,10 +158,12 @@ class StudiesScreen(Screen[None]):
     def action_reload(self) -> None:
         app = self.extract_app
         studies = list_studies(app.store, app.reviewers_per_record)
-        progress = extraction_values.my_progress(
-            app.store, app.reviewer, app.form, [s.id for s in studies]
+        ids = [s.id for s in studies]
+        progress = extraction_values.my_progress(app.store, app.reviewer, app.form, ids)
+        finished = extraction_values.my_finished(app.store, app.reviewer, ids)
+        self.post_message(
+            StudiesLoaded([StudyRow(s, progress[s.id], s.id in finished) for s in studies])
         )
-        self.post_message(StudiesLoaded([StudyRow(s, progress[s.id]) for s in studies]))
 
     @on(StudiesLoaded)
     def loaded(self, message: StudiesLoaded) -> None:
@@ -143,13 +173,16 @@ class StudiesScreen(Screen[None]):
         table.clear()
         for row in self.rows:
             primary = row.study.primary
-            table.add_row(row.study.label, str(len(row.study.reports)), progress_text(row.progress),
+            table.add_row(row.study.label, str(len(row.study.reports)),
+                          progress_text(row.progress, row.finished),
                           primary.title if primary else "", key=str(row.study.id))  # fmt: skip
         if self.rows:
             table.move_cursor(row=min(keep, len(self.rows) - 1))
         done = sum(1 for r in self.rows if r.progress.done)
+        finished = sum(1 for r in self.rows if r.finished)
         self.query_one("#studies-status", Static).update(
-            f"{self.extract_app.reviewer}: {len(self.rows)} included studies, {done} complete"
+            f"{self.extract_app.reviewer}: {len(self.rows)} included studies, {done} complete, "
+            f"{finished} finished"
             if self.rows
             else "No included studies yet: include reports at full text first (reviewflow screen --stage full-text)"
         )
@@ -164,10 +197,41 @@ class StudiesScreen(Screen[None]):
         index = self.query_one(DataTable).cursor_row
         self.app.push_screen(StudyScreen(self.rows, index))
 
+    def current(self) -> StudyRow | None:
+        row = self.query_one(DataTable).cursor_row
+        return self.rows[row] if self.rows and 0 <= row < len(self.rows) else None
+
+    @on(DataTable.RowHighlighted)
+    def highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self.refresh_bindings()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open" and not self.rows:
             return None
+        if action in ("finish", "reopen"):
+            current = self.current()
+            if current is None:
+                return None if action == "finish" else False
+            if action == "reopen":
+                return current.finished
+            return False if current.finished else (True if current.progress.done else None)
         return True
+
+    def action_finish(self) -> None:
+        current = self.current()
+        if current is not None:
+            self.extract_app.set_finished(self, current.study.id, True)
+
+    def action_reopen(self) -> None:
+        current = self.current()
+        if current is not None:
+            self.extract_app.set_finished(self, current.study.id, False)
+
+    @on(FinishedChanged)
+    def finished_changed(self, message: FinishedChanged) -> None:
+        if message.error:
+            self.notify(message.error, severity="error", timeout=10)
+        self.action_reload()
 
     def action_help(self) -> None:
         self.app.push_screen(ExtractionHelp(self, HELP_TEXT))
@@ -180,6 +244,8 @@ class StudyScreen(Screen[None]):
         Binding("escape", "back", "Studies"),
         Binding("ctrl+n", "step(1)", "Next study"),
         Binding("ctrl+p", "step(-1)", "Previous study"),
+        Binding("ctrl+f", "finish", "Finish study"),
+        Binding("ctrl+f", "reopen", "Reopen study"),
         Binding("f1", "help", "Help"),
     ]
 
@@ -188,6 +254,7 @@ class StudyScreen(Screen[None]):
         self.rows, self.index = rows, index
         self.study = rows[index].study
         self.loaded_values: dict[str, str] = {}
+        self.finished: bool | None = None  # None until loaded
 
     @property
     def extract_app(self) -> ExtractApp:
@@ -222,7 +289,7 @@ class StudyScreen(Screen[None]):
         values = {f.field_key: f.value for f in self.query(ExtractionField)}
         p = extraction_values.progress_of(self.extract_app.form, values)
         text = Text(f"{self.study.label}  ({self.index + 1}/{len(self.rows)})   ")
-        text.append_text(progress_text(p))
+        text.append_text(progress_text(p, bool(self.finished)))
         if note:
             text.append(f"   {note}", style="dim")
         self.query_one("#study-status", Static).update(text)
@@ -234,11 +301,15 @@ class StudyScreen(Screen[None]):
         notes = extraction_values.my_screening_notes(
             app.store, app.reviewer, [r.record_id for r in self.study.reports]
         )
-        self.post_message(StudyLoaded(self.study.id, mine, notes))
+        finished = self.study.id in extraction_values.my_finished(
+            app.store, app.reviewer, [self.study.id]
+        )
+        self.post_message(StudyLoaded(self.study.id, mine, notes, finished))
 
     @on(StudyLoaded)
     def loaded(self, message: StudyLoaded) -> None:
         self.loaded_values = message.values
+        self.finished = message.finished
         for f in self.query(ExtractionField):
             f.set_value(message.values.get(f.field_key, ""))
         self.query_one("#report-text", Static).update(self.report_text(message.notes))
@@ -272,6 +343,7 @@ class StudyScreen(Screen[None]):
         problems = problems_by_field(check_study(self.extract_app.form, values))
         for f in fields:
             f.show_problem(problems.get(f.field_key, ""))
+        self.refresh_bindings()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         owner = next((n for n in event.widget.ancestors if isinstance(n, ExtractionField)), None)
@@ -322,7 +394,40 @@ class StudyScreen(Screen[None]):
         if action == "step" and parameters:
             target = self.index + int(str(parameters[0]))
             return True if 0 <= target < len(self.rows) else None
+        if action == "reopen":
+            return bool(self.finished)
+        if action == "finish":
+            if self.finished:
+                return False
+            if self.finished is None:
+                return None  # still loading
+            values = {f.field_key: f.value for f in self.query(ExtractionField)}
+            return None if check_study(self.extract_app.form, values, complete=True) else True
         return True
+
+    async def action_finish(self) -> None:
+        """Save what is typed, wait for the saves, then mark the study finished."""
+        self.flush()
+        await self.extract_app.wait_for_saves()
+        self.extract_app.set_finished(self, self.study.id, True)
+
+    async def action_reopen(self) -> None:
+        self.flush()
+        await self.extract_app.wait_for_saves()
+        self.extract_app.set_finished(self, self.study.id, False)
+
+    @on(FinishedChanged)
+    def finished_changed(self, message: FinishedChanged) -> None:
+        if message.error:
+            self.notify(message.error, severity="error", timeout=10)
+        elif message.study_id == self.study.id:
+            self.finished = message.finished
+            self.notify(
+                f"{self.study.label}: {'finished' if message.finished else 'reopened'}",
+                timeout=3,
+            )
+        self._status()
+        self.refresh_bindings()
 
     def action_help(self) -> None:
         self.app.push_screen(ExtractionHelp(self, HELP_TEXT))
@@ -401,6 +506,28 @@ class ExtractApp(App[None]):
         message = ValueSaved(field, study_id, key, value, error)
         if field.is_attached:
             field.screen.post_message(message)
+
+    def set_finished(self, screen: Screen[None], study_id: int, finished: bool) -> None:
+        """Mark the study finished (or reopen it) in a thread worker; the screen is told."""
+
+        def run() -> None:
+            try:
+                with self._save_lock:
+                    if finished:
+                        extraction_values.mark_finished(
+                            self.store, self.reviewer, self.form, study_id
+                        )
+                    else:
+                        extraction_values.reopen(self.store, self.reviewer, study_id)
+                error = ""
+            except ReviewflowError as exc:
+                error = exc.message
+            except Exception as exc:  # a bug or a lost connection: say so
+                error = f"not saved ({type(exc).__name__}: {exc})"
+            if screen.is_attached:
+                screen.post_message(FinishedChanged(study_id, finished, error))
+
+        self.run_worker(run, thread=True, exit_on_error=False, group="save")
 
     async def action_quit(self) -> None:
         if isinstance(self.screen, StudyScreen):

@@ -12,9 +12,9 @@ from textual.widgets import DataTable, Input, Static
 from reviewflow.extraction.consensus import consensus_values
 from reviewflow.extraction.forms import Form, find_form
 from reviewflow.extraction.studies import StudyInfo, list_studies, sync_studies
-from reviewflow.extraction.values import my_values, save_value
+from reviewflow.extraction.values import mark_finished, my_finished, my_values, save_value
 from reviewflow.store import Store, open_store
-from reviewflow.store.models import AuditEntry, ExtractionValue
+from reviewflow.store.models import AuditEntry, ExtractionStatus, ExtractionValue
 from reviewflow.tui.extract_app import ExtractApp, StudiesScreen, StudyScreen
 from reviewflow.tui.widgets.extraction_consensus import ConsensusScreen
 from reviewflow.tui.widgets.extraction_field import ExtractionField
@@ -22,6 +22,7 @@ from reviewflow.workspace import Workspace
 from tests.extraction.helpers import build_screened_review, pritz_counts
 
 SIZE = (140, 50)
+REQUIRED = {"country": "USA", "design": "Prospective", "patients": "58"}
 
 
 @pytest.fixture
@@ -154,6 +155,9 @@ async def test_consensus_screen_accepts_agreements_and_settles_a_discrepancy(rev
     for who, ev in (("reviewer1", events), ("reviewer2", events + 1)):
         save_value(store, who, form, sid, "outcome.recanalisation.events", str(ev))
         save_value(store, who, form, sid, "outcome.recanalisation.total", str(total))
+        for key, value in REQUIRED.items():
+            save_value(store, who, form, sid, key, value)
+        mark_finished(store, who, form, sid)
     app = ExtractApp(store, form, reviewer="adjudicator", consensus_by="adjudicator")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -161,8 +165,8 @@ async def test_consensus_screen_accepts_agreements_and_settles_a_discrepancy(rev
         await pilot.pause()
         assert isinstance(app.screen, ConsensusScreen)
         status = str(app.screen.query_one("#consensus-status", Static).render())
-        assert "1 fields where the reviewers agree became consensus values" in status
-        assert "1 discrepancies, 0 settled" in status
+        assert "4 fields where the reviewers agree became consensus values" in status
+        assert "1 discrepancies, 0 settled · 4 studies waiting for reviewers to finish" in status
         await pilot.press("1")  # take reviewer1's value
         await settle(app)
         await pilot.pause()
@@ -174,3 +178,71 @@ async def test_consensus_screen_accepts_agreements_and_settles_a_discrepancy(rev
     assert rows["outcome.recanalisation.events"].source == "adjudicated"
     assert rows["outcome.recanalisation.total"].source == "agreed"
     assert rows["outcome.recanalisation.total"].decided_by == "adjudicator"
+
+
+def footer_state(app: ExtractApp, action: str) -> str:
+    """How the footer shows an action: enabled, greyed (shown, disabled) or hidden."""
+    shown = [b for b in app.screen.active_bindings.values() if b.binding.action == action]
+    return ("enabled" if shown[0].enabled else "greyed") if shown else "hidden"
+
+
+async def test_finish_key_marks_the_study_finished_in_the_database(review) -> None:  # type: ignore[no-untyped-def]
+    store, form, studies = review
+    sid = studies[0].id
+    app = ExtractApp(store, form, reviewer="reviewer1")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_study(app, pilot)
+        # required fields empty: the key is greyed out and pressing it changes nothing
+        assert (footer_state(app, "finish"), footer_state(app, "reopen")) == ("greyed", "hidden")
+        await pilot.press("ctrl+f")
+        await settle(app)
+        assert my_finished(store, "reviewer1", [sid]) == set()
+        await pilot.press(*"USA", "tab", *"Prospective", "tab")
+        field(app, "patients").query_one(Input).focus()
+        await pilot.press(*"58")  # not yet saved: finishing saves it first
+        await pilot.pause()
+        assert footer_state(app, "finish") == "enabled"
+        await pilot.press("ctrl+f")
+        await settle(app)
+        await pilot.pause()
+        assert my_finished(store, "reviewer1", [sid]) == {sid}
+        assert (footer_state(app, "finish"), footer_state(app, "reopen")) == ("hidden", "enabled")
+        assert "✓" in str(app.screen.query_one("#study-status", Static).render())
+        await pilot.press("escape")
+        await pilot.pause()
+        await settle(app)
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        assert str(table.get_row_at(0)[2]).startswith("✓ 3/20  finished")
+        assert "1 finished" in str(app.screen.query_one("#studies-status", Static).render())
+        await pilot.press("f")  # on the list the same action reopens it
+        await settle(app)
+        await pilot.pause()
+        await settle(app)
+        assert my_finished(store, "reviewer1", [sid]) == set()
+    assert my_values(store, "reviewer1", sid) == {**REQUIRED, "country": "USA"}
+    with store.read() as s:
+        actions = [
+            a.action
+            for a in s.exec(select(AuditEntry).where(AuditEntry.entity == "extraction_status"))
+        ]
+        (status,) = s.exec(select(ExtractionStatus)).all()
+    assert actions == ["extraction.finished", "extraction.reopened"]
+    assert status.finished_at is None
+
+
+async def test_the_list_shows_only_the_reviewers_own_finished_status(review) -> None:  # type: ignore[no-untyped-def]
+    store, form, studies = review
+    for key, value in REQUIRED.items():
+        save_value(store, "reviewer2", form, studies[0].id, key, value)
+    mark_finished(store, "reviewer2", form, studies[0].id)
+    app = ExtractApp(store, form, reviewer="reviewer1")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await settle(app)
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        assert str(table.get_row_at(0)[2]).strip() == "0/20"
+        assert "0 finished" in str(app.screen.query_one("#studies-status", Static).render())
+        # nothing entered: finishing from the list is greyed out, reopening hidden
+        assert (footer_state(app, "finish"), footer_state(app, "reopen")) == ("greyed", "hidden")

@@ -14,7 +14,7 @@ from textual.worker import WorkerState
 
 from reviewflow.extraction.forms import Form, shipped_form
 from reviewflow.extraction.studies import StudyInfo, list_studies, sync_studies
-from reviewflow.extraction.values import save_value
+from reviewflow.extraction.values import mark_finished, save_value
 from reviewflow.store import Store, open_store
 from reviewflow.store.reviewers import sync_reviewers
 from reviewflow.tui.extract_app import ExtractApp
@@ -43,6 +43,10 @@ def snap_review(tmp_path: Path) -> Iterator[tuple[Store, Form, list[StudyInfo]]]
         save_value(
             store, who, form, studies[0].id, "outcome.favourable_outcome.total", str(treated)
         )
+        save_value(store, who, form, studies[0].id, "design", "Retrospective")
+        save_value(store, who, form, studies[0].id, "patients", str(treated))
+        mark_finished(store, who, form, studies[0].id)
+    # edited after finishing: the study stays finished, the invalid value is a discrepancy
     save_value(store, "reviewer1", form, studies[0].id, "patients", "42.0.")
     yield store, form, studies
     store.dispose()

@@ -5,6 +5,9 @@ On opening, every field where all reviewers gave the same value becomes a consen
 reviewers differ, their values side by side, and the consensus once set. ``1``/``2``/… take
 that reviewer's value, ``e`` (or Enter) types another; each is committed and audited
 (``consensus.set``) by the adjudicator, or by both reviewers together (``a+b``).
+
+Only studies every reviewer has finished are compared; the status line says how many included
+studies are still waiting for reviewers to finish (never who, nor their values).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from reviewflow.errors import ReviewflowError
 from reviewflow.extraction.consensus import (
     Comparison,
     accept_agreements,
-    discrepancies,
+    compare,
     set_consensus,
 )
 from reviewflow.extraction.studies import list_studies
@@ -37,14 +40,17 @@ HELP_TEXT = (
     "Every field where the reviewers' values differ (or one left it empty) is listed with both "
     "values. Take one reviewer's value with its number, or type the right value with e. Fields "
     "where the reviewers agree became consensus values when this screen opened (source "
-    "'agreed'). Every consensus value is saved at once and written to the audit log."
+    "'agreed'). Every consensus value is saved at once and written to the audit log. Only "
+    "studies that every reviewer has finished are compared; the others are counted as waiting."
 )
 
 
 class DiscrepanciesLoaded(Message):
-    def __init__(self, items: list[Comparison], agreed: int, error: str = "") -> None:
+    def __init__(
+        self, items: list[Comparison], agreed: int, error: str = "", waiting: int = 0
+    ) -> None:
         super().__init__()
-        self.items, self.agreed, self.error = items, agreed, error
+        self.items, self.agreed, self.error, self.waiting = items, agreed, error, waiting
 
 
 class ConsensusSet(Message):
@@ -71,6 +77,7 @@ class ConsensusScreen(Screen[None]):
         self.shown: list[int] = []
         self.only_open = False
         self.agreed_note = ""
+        self.waiting = 0
 
     @property
     def extract_app(self) -> ExtractApp:
@@ -100,11 +107,13 @@ class ConsensusScreen(Screen[None]):
             ids = [s.id for s in list_studies(app.store, app.reviewers_per_record)]
             per = app.reviewers_per_record
             agreed = accept_agreements(app.store, app.form, by, ids, per) if first else -1
-            items = discrepancies(app.store, app.form, ids, per)
+            found = compare(app.store, app.form, ids, per)
         except ReviewflowError as exc:
             self.post_message(DiscrepanciesLoaded([], 0, exc.message))
             return
-        self.post_message(DiscrepanciesLoaded(items, agreed))
+        items = [c for sc in found for c in sc.discrepancies]
+        waiting = sum(1 for sc in found if sc.waiting)
+        self.post_message(DiscrepanciesLoaded(items, agreed, waiting=waiting))
 
     def action_reload(self) -> None:
         self.load()
@@ -116,7 +125,7 @@ class ConsensusScreen(Screen[None]):
             return
         if message.agreed >= 0:
             self.agreed_note = f"{message.agreed} fields where the reviewers agree became consensus values (agreed)"
-        self.items = message.items
+        self.items, self.waiting = message.items, message.waiting
         self.render_table()
 
     def render_table(self) -> None:
@@ -147,6 +156,8 @@ class ConsensusScreen(Screen[None]):
             table.move_cursor(row=min(max(keep, 0), len(self.shown) - 1))
         settled = sum(1 for c in self.items if c.consensus is not None)
         status = f"{len(self.items)} discrepancies, {settled} settled"
+        if self.waiting:
+            status += f" · {self.waiting} studies waiting for reviewers to finish"
         if self.agreed_note:
             status += f" · {self.agreed_note}"
         self.query_one("#consensus-status", Static).update(status)
