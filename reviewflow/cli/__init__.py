@@ -17,22 +17,47 @@ from reviewflow import __version__
 from reviewflow.cli.common import AppContext, print_error
 from reviewflow.errors import ReviewflowError
 
-# Each module defines click commands and a ``COMMANDS`` list; add yours here.
-COMMAND_MODULES = [
-    "reviewflow.cli.workspace",
-    "reviewflow.cli.search",
-    "reviewflow.cli.importing",
-    "reviewflow.cli.export",
-    "reviewflow.cli.dedup",
-    "reviewflow.cli.report",
-    "reviewflow.cli.screening",
-    "reviewflow.cli.extraction",
-    "reviewflow.cli.pool",
-    "reviewflow.cli.demo",
-]
+# Each command lives in a module of this package, which lists it in ``COMMANDS``. Modules are
+# imported only when their command runs, so `reviewflow screen` does not pay for numpy, pandas
+# or matplotlib. Add a command here under its name.
+COMMAND_MODULES: dict[str, str] = {
+    "init": "reviewflow.cli.workspace",
+    "status": "reviewflow.cli.workspace",
+    "search": "reviewflow.cli.search",
+    "import": "reviewflow.cli.importing",
+    "dedup": "reviewflow.cli.dedup",
+    "screen": "reviewflow.cli.screening",
+    "reconcile": "reviewflow.cli.screening",
+    "agreement": "reviewflow.cli.screening",
+    "extract": "reviewflow.cli.extraction",
+    "studies": "reviewflow.cli.extraction",
+    "extraction": "reviewflow.cli.extraction",
+    "pool": "reviewflow.cli.pool",
+    "prisma": "reviewflow.cli.report",
+    "report": "reviewflow.cli.report",
+    "export": "reviewflow.cli.export",
+    "demo": "reviewflow.cli.demo",
+}
+# modules that add subcommands to `reviewflow export` when imported
+EXPORT_CONTRIBUTORS = ("reviewflow.cli.extraction",)
 
 
 class ReviewflowGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMAND_MODULES:
+            return None
+        module = importlib.import_module(COMMAND_MODULES[cmd_name])
+        if cmd_name == "export":
+            for name in EXPORT_CONTRIBUTORS:
+                importlib.import_module(name)
+        for command in module.COMMANDS:
+            if command.name == cmd_name:
+                return command  # type: ignore[no-any-return]
+        raise LookupError(f"{COMMAND_MODULES[cmd_name]} does not define {cmd_name!r}")
+
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
@@ -80,13 +105,3 @@ def main(ctx: click.Context, db_url: str | None, workspace_dir: Path | None) -> 
     app = AppContext(db_url=db_url, workspace_dir=workspace_dir)
     ctx.obj = app
     ctx.call_on_close(app.close)
-
-
-def _register() -> None:
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(name)
-        for command in module.COMMANDS:
-            main.add_command(command)
-
-
-_register()

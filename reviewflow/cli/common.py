@@ -6,13 +6,15 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reviewflow.errors import ReviewflowError
-from reviewflow.store import Store, open_store
 from reviewflow.workspace import Workspace, find_workspace
+
+if TYPE_CHECKING:  # the store (SQLAlchemy, alembic) loads when a command first needs it
+    from reviewflow.store import Store
 
 
 @dataclass
@@ -32,6 +34,8 @@ class AppContext:
     def store(self) -> Store:
         """The review's database, schema upgraded; reviewers synced from review.toml."""
         if self._store is None:
+            from reviewflow.store import open_store
+
             ws = self.workspace()
             self._store = open_store(ws.database_url(self.db_url))
             from reviewflow.store.reviewers import sync_reviewers

@@ -34,6 +34,12 @@ def _config_for_scripts() -> Config:
     return cfg
 
 
+def known_revisions() -> set[str]:
+    return {
+        rev.revision for rev in ScriptDirectory.from_config(_config_for_scripts()).walk_revisions()
+    }
+
+
 def current_revision(store: Store) -> str | None:
     with store.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()

@@ -81,3 +81,24 @@ def test_the_schema_version_is_recorded_in_the_database(tmp_path: Path) -> None:
             conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
             == head_revision()
         )
+
+
+def test_the_fast_schema_check_knows_the_newest_migration() -> None:
+    from reviewflow.store import SCHEMA_HEAD
+
+    assert head_revision() == SCHEMA_HEAD
+
+
+def test_a_database_from_a_newer_reviewflow_is_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from reviewflow.errors import DatabaseError
+
+    url = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    open_store(url, create=True).dispose()
+    store = Store(url)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    store.dispose()
+    with pytest.raises(DatabaseError, match="schema version 0099 is newer than this reviewflow"):
+        open_store(url)
