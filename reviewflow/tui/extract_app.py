@@ -23,7 +23,6 @@ field last, so leaving a study never cancels a save; quitting waits for them.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -31,18 +30,25 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from reviewflow.errors import ReviewflowError
 from reviewflow.extraction import values as extraction_values
 from reviewflow.extraction.forms import Form
-from reviewflow.extraction.studies import StudyInfo, list_studies
+from reviewflow.extraction.studies import list_studies
 from reviewflow.extraction.validate import check_study, problems_by_field
 from reviewflow.store import Store
 from reviewflow.tui.widgets.extraction_dialogs import ExtractionHelp
 from reviewflow.tui.widgets.extraction_field import ExtractionField
+from reviewflow.tui.widgets.extraction_messages import (
+    FinishedChanged,
+    StudiesLoaded,
+    StudyLoaded,
+    StudyRow,
+    ValueSaved,
+    progress_text,
+)
 
 HELP_TEXT = (
     "Values are saved as you enter them: on Enter, when you leave a field (Tab), and after a "
@@ -55,65 +61,6 @@ HELP_TEXT = (
     "differences. You can still correct a value of a finished study: it stays finished and the "
     "comparison uses the corrected value."
 )
-
-
-@dataclass(frozen=True)
-class StudyRow:
-    study: StudyInfo
-    progress: extraction_values.Progress
-    finished: bool = False
-
-
-class StudiesLoaded(Message):
-    def __init__(self, rows: list[StudyRow]) -> None:
-        super().__init__()
-        self.rows = rows
-
-
-class StudyLoaded(Message):
-    def __init__(
-        self, study_id: int, values: dict[str, str], notes: list[str], finished: bool
-    ) -> None:
-        super().__init__()
-        self.study_id, self.values, self.notes, self.finished = study_id, values, notes, finished
-
-
-class FinishedChanged(Message):
-    """Marking a study finished (or reopening it) ended (``error``: the one-line refusal)."""
-
-    def __init__(self, study_id: int, finished: bool, error: str = "") -> None:
-        super().__init__()
-        self.study_id, self.finished, self.error = study_id, finished, error
-
-
-class ValueSaved(Message):
-    """A save finished (``error`` set when it did not reach the database)."""
-
-    def __init__(
-        self, field: ExtractionField, study_id: int, key: str, value: str, error: str = ""
-    ) -> None:
-        super().__init__()
-        self.field, self.study_id, self.key, self.value, self.error = (
-            field,
-            study_id,
-            key,
-            value,
-            error,
-        )
-
-
-def progress_text(p: extraction_values.Progress, finished: bool = False) -> Text:
-    text = Text("✓ " if finished else "  ", style="bold green")
-    text.append(f"{p.filled}/{p.total}")
-    if finished and not p.problems:
-        text.append("  finished", style="bold green")
-    elif p.problems:
-        text.append(f"  {p.problems} problem{'s' * (p.problems != 1)}", style="bold red")
-    elif p.required_missing and p.filled:
-        text.append(f"  {p.required_missing} required missing", style="yellow")
-    elif p.done:
-        text.append("  complete", style="green")
-    return text
 
 
 class StudiesScreen(Screen[None]):
