@@ -63,7 +63,9 @@ def extract(
 ) -> None:
     """The extraction screen: the included studies with your progress; a study's form beside
     its report. Values are saved as you enter them; you never see another reviewer's values.
-    With --consensus: every field where the reviewers differ, side by side, to settle."""
+    Mark a study finished with f (list) or Ctrl+F (study); only studies every reviewer has
+    finished are compared. With --consensus: every field where the reviewers differ, side by
+    side, to settle."""
     from reviewflow.extraction.consensus import adjudicator_label
 
     person = app.workspace().config.reviewer(reviewer)
