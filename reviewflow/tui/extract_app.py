@@ -384,6 +384,7 @@ class ExtractApp(App[None]):
     """The extraction TUI for one reviewer, or the consensus view (``consensus_by``)."""
 
     TITLE = "reviewflow: extraction"
+    ENABLE_COMMAND_PALETTE = False  # its priority Ctrl+P would shadow "Previous study"
     CSS = """
     #studies-status, #study-status, #field-help { height: 1; padding: 0 2; background: $boost; }
     #studies { height: 1fr; }

@@ -146,6 +146,12 @@ async def test_values_shown_again_when_the_study_is_reopened(review) -> None:  #
         await pilot.pause()
         assert app.screen.study.id == studies[1].id  # type: ignore[attr-defined]
         assert field(app, "angioplasty").value == ""
+        await pilot.press("ctrl+p")  # back to the first study (not the command palette)
+        await pilot.pause()
+        await settle(app)
+        await pilot.pause()
+        assert app.screen.study.id == studies[0].id  # type: ignore[attr-defined]
+        assert field(app, "angioplasty").value == "yes"
 
 
 async def test_consensus_screen_accepts_agreements_and_settles_a_discrepancy(review) -> None:  # type: ignore[no-untyped-def]
