@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,12 +11,17 @@ from sqlmodel import Session, col, select
 
 from reviewflow.acquire.importer import file_sha256, start_run, store_records
 from reviewflow.acquire.readers import FORMATS, detect_format, read_file
+from reviewflow.acquire.readers.worker import PubmedXmlInWorker
 from reviewflow.cli.common import AppContext, echo_json, pass_app, print_error
 from reviewflow.errors import InputError, ReviewflowError
 from reviewflow.store import Store
 from reviewflow.store.models import SearchRun, utcnow
 
 _PUBMED_FORMATS = ("pubmed-xml", "medline")
+# From this size on (bytes on disk), PubMed XML is parsed in a worker process while the records
+# are stored: below it, starting the worker costs more than the overlap saves (see
+# benchmarks/bench_import.py).
+PARALLEL_FROM_BYTES = 24 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,31 +58,81 @@ def import_file(
     method: str = "database",
     again: bool = False,
 ) -> FileImport:
-    """Read ``path`` completely, then store all its records in one transaction (or none)."""
+    """Store all the records of ``path`` in one transaction (or none of them).
+
+    A small file is read completely, then stored. A PubMed XML file of
+    :data:`PARALLEL_FROM_BYTES` or more is parsed in a worker process while this process stores
+    the chunks it sends, all in the one write transaction, which an error in the file rolls back.
+    """
     kind = format or detect_format(path)
-    records = read_file(path, kind, mapping=mapping, encoding=encoding)
     name = source or ("PubMed" if kind in _PUBMED_FORMATS else path.stem)
+    if kind == "pubmed-xml" and not mapping and _size(path) >= PARALLEL_FROM_BYTES:
+        return _import_in_chunks(store, path, name, method=method, again=again)
+    records = read_file(path, kind, mapping=mapping, encoding=encoding)
     digest = file_sha256(path)
     with store.write() as session:
         if not again:
             _refuse_reimport(session, path, digest)
-        run_id = start_run(
-            session,
-            kind="import",
-            method=method,
-            source=name,
-            file_name=path.name,
-            file_sha256=digest,
-            count=len(records),
-            status="complete",
-            notes=f"format {kind}",
-        )
+        run_id = _start(session, path, name, kind, method, digest, len(records))
         summary = store_records(session, run_id, records)
-        run = session.get(SearchRun, run_id)
-        assert run is not None
-        run.finished_at = utcnow()
-        session.add(run)
+        _finish(session, run_id, len(records))
     return FileImport(str(path), kind, name, len(records), summary.added, run_id)
+
+
+def _import_in_chunks(
+    store: Store, path: Path, name: str, *, method: str, again: bool
+) -> FileImport:
+    """A big PubMed XML file: parse in a worker, store chunk by chunk in ONE transaction.
+
+    The write transaction opens when the first chunk has arrived (so the database is locked for
+    less of the parse) and stays open until the last one is stored; a parse error at any record
+    rolls back everything this file stored.
+    """
+    with PubmedXmlInWorker(path) as worker:
+        digest = file_sha256(path)  # while the worker parses
+        chunks = iter(worker)
+        first = next(chunks, [])
+        with store.write() as session:
+            if not again:
+                _refuse_reimport(session, path, digest)
+            run_id = _start(session, path, name, "pubmed-xml", method, digest, 0)
+            count = added = 0
+            for chunk in itertools.chain([first], chunks):
+                added += store_records(session, run_id, chunk).added
+                count += len(chunk)
+            _finish(session, run_id, count)
+    return FileImport(str(path), "pubmed-xml", name, count, added, run_id)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # the reader names the problem
+
+
+def _start(
+    session: Session, path: Path, name: str, kind: str, method: str, digest: str, count: int
+) -> int:
+    return start_run(
+        session,
+        kind="import",
+        method=method,
+        source=name,
+        file_name=path.name,
+        file_sha256=digest,
+        count=count,
+        status="complete",
+        notes=f"format {kind}",
+    )
+
+
+def _finish(session: Session, run_id: int, count: int) -> None:
+    run = session.get(SearchRun, run_id)
+    assert run is not None
+    run.count = count
+    run.finished_at = utcnow()
+    session.add(run)
 
 
 def _refuse_reimport(session: Session, path: Path, digest: str) -> None:
