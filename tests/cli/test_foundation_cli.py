@@ -13,7 +13,7 @@ from reviewflow.store import open_store
 from reviewflow.store.models import Decision, DuplicateLink, Reviewer
 from reviewflow.workspace import Workspace
 from tests.conftest import run_cli
-from tests.store.test_store import nsaids_records
+from tests.real_data import nsaids_records
 
 
 def assert_one_line_error(code: int, stderr: str, *fragments: str) -> None:

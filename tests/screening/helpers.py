@@ -3,35 +3,16 @@ subprocesses of the concurrency and kill tests, and by the benchmark)."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from reviewflow.acquire.importer import start_run, store_records
 from reviewflow.acquire.readers import read_file
 from reviewflow.records import RecordData
 from reviewflow.store import Store
+from tests.real_data import nsaids_records
 
 DATA = Path(__file__).parents[1] / "data"
-NSAIDS = DATA / "screening" / "Cohen2006_NSAIDS.csv"
 STRUCTURED = [DATA / "pubmed" / "metapub" / f"{pmid}.xml" for pmid in ("35830032", "33856845")]
-
-
-def nsaids_records(n: int | None = None) -> list[RecordData]:
-    """Real PubMed records of the Cohen (2006) NSAIDs review (title, authors, abstract, year)."""
-    with NSAIDS.open(encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))[:n]
-    return [
-        RecordData(
-            title=r["title"],
-            abstract=r["abstract"],
-            authors=[a.strip() for a in r["authors"].split(",") if a.strip()],
-            year=int(float(r["year"])) if r["year"] else None,
-            pmid=r["pubmedID"],
-            source_key=r["record_id"],
-            extra={"label_included": r["label_included"]},
-        )
-        for r in rows
-    ]
 
 
 def structured_records() -> list[RecordData]:
@@ -56,3 +37,6 @@ def add_records(store: Store, records: list[RecordData], source: str = "PubMed")
         assert len(ids) == len(records)
         assert s.get(Record, ids[0]) is not None
     return list(ids)
+
+
+__all__ = ["add_records", "nsaids_records", "structured_records"]

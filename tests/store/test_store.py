@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sqlite3
 from pathlib import Path
 
@@ -13,30 +12,9 @@ from sqlmodel import select
 
 from reviewflow.acquire.importer import start_run, store_records
 from reviewflow.errors import DatabaseError
-from reviewflow.records import RecordData
 from reviewflow.store import Store, open_store
 from reviewflow.store.models import AuditEntry, Record, RecordSource
-
-NSAIDS = Path(__file__).parents[1] / "data" / "screening" / "Cohen2006_NSAIDS.csv"
-
-
-def nsaids_records(n: int) -> list[RecordData]:
-    """The first ``n`` real PubMed records of the Cohen (2006) NSAIDs review."""
-    with NSAIDS.open(encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))[:n]
-    return [
-        RecordData(
-            title=r["title"],
-            abstract=r["abstract"],
-            authors=[a.strip() for a in r["authors"].split(",") if a.strip()],
-            year=int(float(r["year"])) if r["year"] else None,
-            pmid=r["pubmedID"],
-            source_key=r["record_id"],
-            mesh_terms=["Anti-Inflammatory Agents, Non-Steroidal"],
-            extra={"label_included": r["label_included"]},
-        )
-        for r in rows
-    ]
+from tests.real_data import nsaids_records
 
 
 def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path: Path) -> None:
