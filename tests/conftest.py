@@ -166,3 +166,18 @@ def sqlite_workspace(tmp_path: Path) -> Workspace:
     code, _out, err = run_cli("init", str(root), "--title", "Test review")
     assert code == 0, err
     return find_workspace(root)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many tests ran on PostgreSQL, so a skipped half cannot go unnoticed."""
+    counts = {"ran": 0, "skipped": 0}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            on_postgres = "[postgresql" in getattr(report, "nodeid", "")
+            counted_phase = getattr(report, "when", "call") == "call" or outcome == "skipped"
+            if on_postgres and counted_phase:
+                counts["skipped" if outcome == "skipped" else "ran"] += 1
+    terminalreporter.write_line(
+        f"PostgreSQL half: {counts['ran']} tests ran on a throw-away server, "
+        f"{counts['skipped']} skipped"
+    )
