@@ -274,9 +274,10 @@ def _screen(ws: Workspace, store: Store) -> list[str]:
 def _extract(ws: Workspace, store: Store) -> str:
     from reviewflow.extraction.forms import load_form
     from reviewflow.extraction.sheet_import import import_sheet
-    from reviewflow.extraction.studies import sync_studies
 
-    sync_studies(store, ws.config.reviewers_per_record)
+    # The NSAIDs reports included at full text are not turned into studies here: the extraction
+    # below is a different, published dataset, and mixing the two would make the report's
+    # extraction table read as if it were theirs. `reviewflow extract` creates them on demand.
     form_path = ws.forms_dir / "olfactory_loss.toml"
     form_path.write_text(FORM_TOML, encoding="utf-8")
     sheet = ws.root / "sources" / "hannum2020_extraction.csv"

@@ -35,7 +35,7 @@ def test_every_stage_ran_on_the_shipped_data(demo: tuple[Path, str]) -> None:
     assert ta["records"] == ident["records"] - ident["duplicates_removed"]
     assert ta["pending"] == ta["conflicts"] == 0 and ta["resolved"] > 0
     assert ft["not_retrieved"] == 2 and ft["pending"] == ft["conflicts"] == 0
-    assert data["included"]["studies"] == ft["included"] > 0
+    assert data["included"]["reports"] == ft["included"] > 0
     assert "SIMULATED" in out  # the demo says plainly what is simulated
 
 
@@ -79,5 +79,8 @@ def test_the_demo_writes_the_report_and_says_what_is_simulated(demo: tuple[Path,
     for link in re.findall(r'(?:href|src)="([^"#:]+)"', page):
         assert (report / link).exists(), link
     assert "SIMULATED" in page and "Hannum" in page
+    # the extraction table holds the published dataset only, not the screened NSAIDs reports
+    extraction = (report / "extraction.csv").read_text(encoding="utf-8").splitlines()
+    assert len(extraction) == 1 + 35
     # the published dataset pooled as metafor does (tests/pooling/golden: dat.hannum2020, PLO, REML)
     assert "48% (95% CI 38% to 58%)" in (report / "pooled_results.md").read_text(encoding="utf-8")
