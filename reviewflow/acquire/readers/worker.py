@@ -22,6 +22,7 @@ import os
 import pickle
 import subprocess
 import sys
+import tempfile
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,6 +51,8 @@ class PubmedXmlInWorker:
     def __init__(self, path: Path | str, chunk_records: int | None = None) -> None:
         self.path = Path(path)
         chunk_records = chunk_records or CHUNK_RECORDS
+        # a file, not a pipe: a worker that writes much to stderr can never block on it
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in __exit__)
         env = dict(os.environ)
         package_root = str(Path(__file__).resolve().parents[3])  # the folder holding reviewflow/
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
@@ -57,7 +60,7 @@ class PubmedXmlInWorker:
             [sys.executable, "-m", __name__, str(self.path), str(chunk_records)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,
             env=env,
         )
         assert self._process.stdout is not None
@@ -83,8 +86,8 @@ class PubmedXmlInWorker:
 
     def _last_words(self) -> str:
         self.close()
-        assert self._process.stderr is not None
-        lines = self._process.stderr.read().decode("utf-8", "replace").strip().splitlines()
+        self._stderr.seek(0)
+        lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
         return f"exit code {self._process.returncode}" + (f": {lines[-1]}" if lines else "")
 
     def close(self) -> None:
@@ -98,8 +101,7 @@ class PubmedXmlInWorker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-        assert self._process.stderr is not None
-        self._process.stderr.close()
+        self._stderr.close()
 
 
 def _parse(path: str, chunk_records: int, out: IO[bytes]) -> None:
