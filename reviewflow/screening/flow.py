@@ -62,9 +62,8 @@ def in_title_abstract() -> ColumnElement[bool]:
 
 def title_abstract_ids(session: Session) -> list[int]:
     """The records to screen at title/abstract, in record order."""
-    drop = duplicate_ids(session) | removed_before_screening(session)
-    ids = session.execute(select(Record.id).order_by(col(Record.id))).scalars()
-    return [i for i in ids if i not in drop]
+    query = select(Record.id).where(in_title_abstract()).order_by(col(Record.id))
+    return [i for i in session.execute(query).scalars() if i is not None]
 
 
 @dataclass
