@@ -34,3 +34,11 @@ class DatabaseError(ReviewflowError):
 
 class NetworkError(ReviewflowError):
     """A remote service failed after every retry."""
+
+
+def user_message(error: BaseException | None) -> str:
+    """The one line a person sees for ``error``: its own message if they can act on it,
+    otherwise a plain "internal error" naming the exception (a bug)."""
+    if isinstance(error, ReviewflowError):
+        return error.message
+    return f"internal error ({type(error).__name__}: {error})"

@@ -15,7 +15,7 @@ import click
 
 from reviewflow import __version__
 from reviewflow.cli.common import AppContext, print_error
-from reviewflow.errors import ReviewflowError
+from reviewflow.errors import ReviewflowError, user_message
 
 # Each command lives in a module of this package, which lists it in ``COMMANDS``. Modules are
 # imported only when their command runs, so `reviewflow screen` does not pay for numpy, pandas
@@ -77,8 +77,7 @@ class ReviewflowGroup(click.Group):
             if os.environ.get("REVIEWFLOW_DEBUG"):
                 raise
             print_error(
-                f"internal error ({type(exc).__name__}: {exc}); "
-                "rerun with REVIEWFLOW_DEBUG=1 for the traceback and report it"
+                f"{user_message(exc)}; rerun with REVIEWFLOW_DEBUG=1 for the traceback and report it"
             )
             sys.exit(70)
 

@@ -21,7 +21,7 @@ from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from reviewflow.errors import ReviewflowError
+from reviewflow.errors import user_message
 from reviewflow.screening import flow
 from reviewflow.screening.conflicts import Conflict, conflicts, resolve
 from reviewflow.screening.decisions import ScreeningRules
@@ -190,11 +190,7 @@ class ReconcileApp(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.saving = False
-            error = event.worker.error
-            text = error.message if isinstance(error, ReviewflowError) else (
-                f"internal error ({type(error).__name__}: {error})"
-            )  # fmt: skip
-            self.notify(text, severity="error", timeout=8)
+            self.notify(user_message(event.worker.error), severity="error", timeout=8)
             self.refresh_bindings()
 
     # -- actions -----------------------------------------------------------------------------

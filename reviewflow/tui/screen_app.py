@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.widgets import Footer, Header, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from reviewflow.errors import ReviewflowError
+from reviewflow.errors import user_message
 from reviewflow.screening import decisions as core
 from reviewflow.screening import flow
 from reviewflow.screening.queue import Progress, RecordView, ScreeningQueue
@@ -236,11 +236,7 @@ class ScreenApp(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.saving = False
-            error = event.worker.error
-            text = error.message if isinstance(error, ReviewflowError) else (
-                f"internal error ({type(error).__name__}: {error})"
-            )  # fmt: skip
-            self.notify(text, severity="error", timeout=8)
+            self.notify(user_message(event.worker.error), severity="error", timeout=8)
             self.refresh_bindings()
 
     def render_shown(self) -> None:
