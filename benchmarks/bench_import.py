@@ -98,8 +98,8 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from Bio import Entrez
 
+    from reviewflow.acquire.importer import import_file
     from reviewflow.acquire.readers import read_file
-    from reviewflow.cli.importing import import_file
     from reviewflow.store import open_store
 
     work = Path(tempfile.mkdtemp(prefix="bench_import_"))

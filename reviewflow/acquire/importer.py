@@ -1,5 +1,8 @@
 """Putting records into the review: one run, its records and their provenance.
 
+:func:`import_file` brings in one file (``reviewflow import``); :func:`store_records` stores
+records for a run in the caller's transaction (imports and searches alike).
+
 Every record found becomes a row, duplicates across sources included (dedup links them later, so
 PRISMA can count "records identified" and "duplicates removed" honestly). The one exception is a
 record a *re-run of the same source's search* finds again (a living review): it gets a
@@ -9,22 +12,121 @@ provenance row for the new run, not a second copy.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import itertools
+import json
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from json.encoder import encode_basestring_ascii as _json_string  # type: ignore[attr-defined]
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import JSON, Dialect, Table, insert
 from sqlmodel import Session, col, select
 
+from reviewflow.acquire.readers import detect_format, read_file
+from reviewflow.acquire.readers.worker import PubmedXmlInWorker, start_workers
+from reviewflow.errors import InputError
 from reviewflow.records import RecordData
+from reviewflow.store import Store
 from reviewflow.store.models import Record, RecordSource, SearchRun, utcnow
+
+_PUBMED_FORMATS = ("pubmed-xml", "medline")
 
 RECORD_COLUMNS = (
     "title", "abstract", "authors", "year", "journal", "journal_abbrev", "volume", "issue",
     "pages", "doi", "pmid", "pmcid", "issn", "language", "publication_types", "mesh_terms",
     "keywords", "vernacular_title", "comments_corrections", "record_type", "url", "extra",
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FileImport:
+    """What importing one file did."""
+
+    file: str
+    format: str
+    source: str
+    records: int
+    added: int
+    run_id: int
+
+
+def import_file(
+    store: Store,
+    path: Path,
+    *,
+    source: str | None = None,
+    format: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    encoding: str = "utf-8-sig",
+    method: str = "database",
+    again: bool = False,
+    workers: PubmedXmlInWorker | None = None,
+) -> FileImport:
+    """Store all the records of ``path`` in one transaction (or none of them).
+
+    A small file is read completely, then stored. A big PubMed XML file is parsed in worker
+    processes (:func:`~reviewflow.acquire.readers.worker.start_workers`; or give ``workers``
+    already started on it) while this process stores the chunks they send, all in the one write
+    transaction, which an error at any record rolls back. The transaction opens when the first
+    chunk is there, so the database is locked for less of the parse.
+    """
+    kind = format or detect_format(path)
+    name = source or ("PubMed" if kind in _PUBMED_FORMATS else path.stem)
+    if workers is None and not mapping:
+        workers = start_workers(path, kind)
+    if workers is None:
+        chunks: Iterable[list[RecordData]] = [
+            read_file(path, kind, mapping=mapping, encoding=encoding)
+        ]
+    else:
+        chunks = workers
+    try:
+        digest = file_sha256(path)  # while the workers parse
+        chunk_iter = iter(chunks)
+        first = next(chunk_iter, [])
+        with store.write() as session:
+            if not again:
+                _refuse_reimport(session, path, digest)
+            run_id = start_run(
+                session,
+                kind="import",
+                method=method,
+                source=name,
+                file_name=path.name,
+                file_sha256=digest,
+                count=0,
+                status="complete",
+                notes=f"format {kind}",
+            )
+            count = added = 0
+            for chunk in itertools.chain([first], chunk_iter):
+                added += store_records(session, run_id, chunk).added
+                count += len(chunk)
+            run = session.get(SearchRun, run_id)
+            assert run is not None
+            run.count, run.finished_at = count, utcnow()
+            session.add(run)
+    finally:
+        if workers is not None:
+            workers.close()
+    return FileImport(str(path), kind, name, count, added, run_id)
+
+
+def _refuse_reimport(session: Session, path: Path, digest: str) -> None:
+    earlier = session.exec(
+        select(SearchRun)
+        .where(SearchRun.kind == "import", SearchRun.file_sha256 == digest)
+        .order_by(col(SearchRun.id))
+    ).first()
+    if earlier is not None:
+        when = f"{earlier.started_at:%Y-%m-%d %H:%M}" if earlier.started_at else "earlier"
+        raise InputError(
+            f"{path.name}: already imported (run {earlier.id}, {earlier.file_name}, {when}); "
+            "pass --again to import it a second time"
+        )
 
 
 @dataclass(frozen=True)
@@ -66,25 +168,24 @@ def _insert_records(session: Session, records: list[RecordData], now: datetime) 
     """Insert records, returning their ids in order.
 
     On PostgreSQL, INSERT … RETURNING in batches. On SQLite that form runs one statement per
-    row, so there the rows go in one ``executemany`` (values converted by the columns' own
-    SQLAlchemy types) and the ids are read back: under the write transaction's lock (BEGIN
-    IMMEDIATE) nobody else inserts, and SQLite gives new rows increasing ids, so the ids above
-    the previous maximum are this batch's, in order.
+    row, so there the rows go in one ``executemany`` and the ids are read back: under the write
+    transaction's lock (BEGIN IMMEDIATE) nobody else inserts, and SQLite gives new rows
+    increasing ids, so the ids above the previous maximum are this batch's, in order.
     """
-    rows = [{c: getattr(r, c) for c in RECORD_COLUMNS} | {"created_at": now} for r in records]
     if session.get_bind().dialect.name != "sqlite":
+        rows = [{c: getattr(r, c) for c in RECORD_COLUMNS} | {"created_at": now} for r in records]
         stmt = insert(Record).returning(col(Record.id), sort_by_parameter_order=True)
         return list(session.execute(stmt, rows).scalars().all())
     conn = session.connection()
-    dialect = conn.dialect
-    table = Record.__table__  # type: ignore[attr-defined]
-    names = [*RECORD_COLUMNS, "created_at"]
-    convert = [table.c[n].type.bind_processor(dialect) for n in names]
+    convert = _sqlite_converters(conn.dialect, Record.__table__, RECORD_COLUMNS)  # type: ignore[attr-defined]
+    created_at = _bound(conn.dialect, Record.__table__, "created_at", now)  # type: ignore[attr-defined]
+    values = operator.attrgetter(*RECORD_COLUMNS)
     params = [
-        tuple(f(row[n]) if f else row[n] for n, f in zip(names, convert, strict=True))
-        for row in rows
+        (*[f(v) if f else v for f, v in zip(convert, values(r), strict=True)], created_at)
+        for r in records
     ]
     before = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM record").scalar() or 0
+    names = [*RECORD_COLUMNS, "created_at"]
     placeholders = ", ".join("?" for _ in names)
     conn.exec_driver_sql(f"INSERT INTO record ({', '.join(names)}) VALUES ({placeholders})", params)
     ids = [
@@ -93,9 +194,52 @@ def _insert_records(session: Session, records: list[RecordData], now: datetime) 
             "SELECT id FROM record WHERE id > ? ORDER BY id", (before,)
         )
     ]
-    if len(ids) != len(rows):  # cannot happen under the write lock; never guess ids
-        raise RuntimeError(f"inserted {len(rows)} records but found {len(ids)} new ids")
+    if len(ids) != len(records):  # cannot happen under the write lock; never guess ids
+        raise RuntimeError(f"inserted {len(records)} records but found {len(ids)} new ids")
     return ids
+
+
+def _insert_sources(session: Session, links: list[tuple[int, int, str]], now: datetime) -> None:
+    """Insert (record_id, run_id, source_key) provenance rows found at ``now``."""
+    if session.get_bind().dialect.name != "sqlite":
+        rows = [
+            {"record_id": r, "run_id": run, "source_key": key, "found_at": now}
+            for r, run, key in links
+        ]
+        session.execute(insert(RecordSource), rows)
+        return
+    conn = session.connection()
+    found_at = _bound(conn.dialect, RecordSource.__table__, "found_at", now)  # type: ignore[attr-defined]
+    conn.exec_driver_sql(
+        "INSERT INTO record_source (record_id, run_id, source_key, found_at) VALUES (?, ?, ?, ?)",
+        [(*link, found_at) for link in links],
+    )
+
+
+def _sqlite_converters(
+    dialect: Dialect, table: Table, names: Sequence[str]
+) -> list[Callable[[Any], Any] | None]:
+    """Each column's own SQLAlchemy conversion for SQLite; for JSON columns, a faster one that
+    writes exactly what it writes (``json.dumps``) and does lists of strings without it."""
+    return [
+        _json_text if isinstance(table.c[n].type, JSON) else table.c[n].type.bind_processor(dialect)
+        for n in names
+    ]
+
+
+def _bound(dialect: Dialect, table: Table, name: str, value: object) -> object:
+    process = table.c[name].type.bind_processor(dialect)
+    return process(value) if process else value
+
+
+def _json_text(value: Any) -> str:
+    """``json.dumps(value)``; a list of strings is joined directly (a third of the time)."""
+    if type(value) is list:
+        for item in value:
+            if type(item) is not str:
+                return json.dumps(value)
+        return "[" + ", ".join(map(_json_string, value)) + "]"
+    return json.dumps(value)
 
 
 def store_records(
@@ -114,13 +258,11 @@ def store_records(
     assert run is not None
     known = existing_pmids(session, run.source) if reuse_same_source else {}
     new: list[RecordData] = []
-    links: list[dict[str, object]] = []
+    links: list[tuple[int, int, str]] = []
     seen_in_batch: set[str] = set()
     for rec in records:
         if rec.pmid and rec.pmid in known:
-            links.append(
-                {"record_id": known[rec.pmid], "run_id": run_id, "source_key": rec.source_key}
-            )
+            links.append((known[rec.pmid], run_id, rec.source_key))
         elif reuse_same_source and rec.pmid and rec.pmid in seen_in_batch:
             continue  # the same PMID twice in one fetch
         else:
@@ -129,12 +271,9 @@ def store_records(
     now = utcnow()
     if new:
         ids = _insert_records(session, new, now)
-        links.extend(
-            {"record_id": rid, "run_id": run_id, "source_key": r.source_key}
-            for rid, r in zip(ids, new, strict=True)
-        )
+        links.extend((rid, run_id, r.source_key) for rid, r in zip(ids, new, strict=True))
     if links:
-        session.execute(insert(RecordSource), [link | {"found_at": now} for link in links])
+        _insert_sources(session, links, now)
     run.records_added = (run.records_added or 0) + len(new)
     session.add(run)
     session.flush()

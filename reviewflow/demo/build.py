@@ -175,8 +175,8 @@ def _search(ws: Workspace, store: Store) -> str:
 
 
 def _import(ws: Workspace, store: Store) -> tuple[list[str], dict[str, str]]:
+    from reviewflow.acquire.importer import import_file
     from reviewflow.acquire.readers import read_file
-    from reviewflow.cli.importing import import_file
 
     nsaids = ws.root / "sources" / "nsaids_cohen2006.csv"
     nsaids.parent.mkdir(exist_ok=True)

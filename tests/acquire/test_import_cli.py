@@ -8,8 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import func, select
 
+from reviewflow.acquire.importer import _json_text
 from reviewflow.acquire.readers import read_file
 from reviewflow.errors import InputError
 from reviewflow.store import open_store
@@ -36,6 +39,19 @@ def counts(workspace: Workspace) -> tuple[int, int, int]:
             )
     finally:
         store.dispose()
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+    max_leaves=8,
+)
+
+
+@given(st.lists(st.text()) | _json_values)
+def test_the_fast_json_writer_writes_what_json_dumps_writes(value: object) -> None:
+    """SQLite's bulk insert writes JSON columns with it: it must be json.dumps, byte for byte."""
+    assert _json_text(value) == json.dumps(value)
 
 
 def test_import_each_format(workspace: Workspace) -> None:
@@ -87,15 +103,15 @@ def test_a_bad_file_imports_nothing_and_names_itself(workspace: Workspace, tmp_p
 def test_a_failure_while_storing_leaves_nothing(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import reviewflow.cli.importing as importing
+    import reviewflow.acquire.importer as importer
 
-    real = importing.store_records
+    real = importer.store_records
 
     def store_then_fail(*args, **kwargs):
         real(*args, **kwargs)
         raise InputError("cohen.csv: simulated failure after the rows were written")
 
-    monkeypatch.setattr(importing, "store_records", store_then_fail)
+    monkeypatch.setattr(importer, "store_records", store_then_fail)
     code, _out, err = run_cli("import", str(COHEN), cwd=workspace.root)
     assert code == 1 and "simulated failure" in err
     assert counts(workspace) == (0, 0, 0)

@@ -7,8 +7,13 @@ costs.
 
 from __future__ import annotations
 
-import gzip
-from typing import IO
+from collections import deque
+from typing import Protocol
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+    def close(self) -> None: ...
 
 
 class WithoutReferenceLists:
@@ -23,50 +28,61 @@ class WithoutReferenceLists:
     _OPEN = b"<ReferenceList"
     _CLOSE = b"</ReferenceList>"
 
-    def __init__(self, raw: IO[bytes] | gzip.GzipFile) -> None:
+    def __init__(self, raw: Readable) -> None:
         self.raw = raw
-        self.pending = b""
-        self.ready = bytearray()
+        self.pending = b""  # the end of the last chunk read, not yet known to be outside a cut
+        self.pieces: deque[memoryview] = deque()  # what is kept, in order, none empty
         self.eof = False
 
     def read(self, size: int = -1) -> bytes:
-        while not self.eof and (size < 0 or len(self.ready) < size):
+        """Up to ``size`` bytes (all the rest for -1). Fewer is not the end; ``b""`` is."""
+        if size < 0:
+            while not self.eof:
+                self._fill()
+            out = b"".join(self.pieces)
+            self.pieces.clear()
+            return out
+        while not self.pieces and not self.eof:
             self._fill()
-        if size < 0 or size >= len(self.ready):
-            out = bytes(self.ready)
-            self.ready.clear()
-        else:
-            out = bytes(self.ready[:size])
-            del self.ready[:size]
-        return out
+        if not self.pieces:
+            return b""
+        piece = self.pieces.popleft()
+        if len(piece) > size:
+            self.pieces.appendleft(piece[size:])
+            piece = piece[:size]
+        return bytes(piece)
+
+    def _keep(self, piece: memoryview | bytes) -> None:
+        if len(piece):
+            self.pieces.append(piece if isinstance(piece, memoryview) else memoryview(piece))
 
     def _fill(self) -> None:
         data = self.raw.read(self._CHUNK)
         if not data:
             self.eof = True
-            self.ready += self.pending
+            self._keep(self.pending)
             self.pending = b""
             return
-        buf = self.pending + data
+        buf = self.pending + data if self.pending else data
         view = memoryview(buf)
         pos = search = 0
         while True:
             start = buf.find(self._OPEN, search)
             if start < 0:
                 keep = max(pos, len(buf) - len(self._OPEN))
-                self.ready += view[pos:keep]
+                self._keep(view[pos:keep])
                 self.pending = buf[keep:]
                 return
             end = self._end_of(buf, start)
             if end == -1:  # not complete in this buffer: wait for more
-                self.ready += view[pos:start]
+                self._keep(view[pos:start])
                 self.pending = buf[start:]
                 return
             if end == -2:  # "<ReferenceListX": another element; keep it
                 search = start + 1
                 continue
-            self.ready += view[pos:start]
-            self.ready += b"\n" * buf.count(b"\n", start, end)
+            self._keep(view[pos:start])
+            self._keep(b"\n" * buf.count(b"\n", start, end))
             pos = search = end
 
     def _end_of(self, buf: bytes, start: int) -> int:

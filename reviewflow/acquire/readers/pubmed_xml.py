@@ -19,7 +19,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from lxml import etree
 
@@ -38,10 +38,18 @@ def read_pubmed_xml(path: Path | str) -> list[RecordData]:
     return list(iter_pubmed_xml(path))
 
 
-def iter_pubmed_xml(path: Path | str) -> Iterator[RecordData]:
-    """Records one at a time; raises :class:`InputError` naming the file and line on bad XML."""
+def iter_pubmed_xml(
+    path: Path | str, byte_range: tuple[int, int] | None = None
+) -> Iterator[RecordData]:
+    """Records one at a time; raises :class:`InputError` naming the file and line on bad XML.
+
+    ``byte_range`` (start, stop) reads only those bytes of a plain ``PubmedArticleSet`` file,
+    cut at record boundaries (see :mod:`reviewflow.acquire.readers.worker`), as a document of its
+    own. Its errors name lines of the part, not of the file: the caller re-reads the whole file
+    to report one.
+    """
     path = Path(path)
-    with _open(path) as stream:
+    with _open(path, byte_range) as stream:
         context = etree.iterparse(
             stream,
             events=("end",),
@@ -94,17 +102,48 @@ def iter_pubmed_xml(path: Path | str) -> Iterator[RecordData]:
         raise fail(path, "line 1", f"not PubMed XML (root element <{root.tag}>)")
 
 
-def _open(path: Path) -> WithoutReferenceLists:
+def _open(path: Path, byte_range: tuple[int, int] | None = None) -> WithoutReferenceLists:
     try:
         stream = path.open("rb")
         magic = stream.read(2)
         stream.seek(0)
     except OSError as exc:
         raise fail(path, "", f"cannot read the file ({exc.strerror or exc})") from None
+    if byte_range is not None:
+        return WithoutReferenceLists(_Part(stream, *byte_range))
     if magic == b"\x1f\x8b":
         stream.close()
         return WithoutReferenceLists(gzip.open(path, "rb"))
     return WithoutReferenceLists(stream)
+
+
+class _Part:
+    """Bytes ``start:stop`` of a PubMed XML file as a document: wrapped in a ``PubmedArticleSet``
+    root where the part lacks the file's own start (``start > 0``) or end (``stop`` before it)."""
+
+    def __init__(self, raw: IO[bytes], start: int, stop: int) -> None:
+        raw.seek(0, 2)
+        size = raw.tell()
+        raw.seek(start)
+        self.raw, self.left = raw, stop - start
+        self.head = b"<PubmedArticleSet>" if start > 0 else b""
+        self.tail = b"</PubmedArticleSet>" if stop < size else b""
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            out, self.head = self.head, b""
+            return out
+        if self.left > 0:
+            data = self.raw.read(self.left if size < 0 else min(size, self.left))
+            self.left -= len(data)
+            if data:
+                return data
+            self.left = 0
+        out, self.tail = self.tail, b""
+        return out
+
+    def close(self) -> None:
+        self.raw.close()
 
 
 # --- text ------------------------------------------------------------------------------
