@@ -30,6 +30,7 @@ from reviewflow.screening.decisions import (
 )
 from reviewflow.store.engine import Store
 from reviewflow.store.models import Decision, FulltextRetrieval, Record
+from reviewflow.store.sql import id_in
 
 PAGE_SIZE = 250
 
@@ -129,7 +130,7 @@ class ScreeningQueue:
     def _member(self) -> ColumnElement[bool]:
         if self.stage == flow.TITLE_ABSTRACT:
             return flow.in_title_abstract()
-        return col(Record.id).in_(self._sought)
+        return id_in(col(Record.id), self._sought, sqlite=self.store.is_sqlite)
 
     def _assessed(self) -> ColumnElement[bool]:
         """Members that need a decision (at full text: not marked not retrieved)."""

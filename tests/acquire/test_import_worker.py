@@ -21,7 +21,7 @@ from reviewflow.acquire.readers import read_file
 from reviewflow.acquire.readers.worker import PubmedXmlInWorker, split_file
 from reviewflow.errors import InputError, ReviewflowError
 from reviewflow.store import open_store
-from reviewflow.store.models import Record, SearchRun
+from reviewflow.store.models import Record, RecordSource, SearchRun
 from reviewflow.workspace import Workspace
 from tests.acquire.test_import_cli import BASELINE, PUBMED4, counts
 from tests.acquire.test_readers_pubmed import EFETCH
@@ -232,13 +232,20 @@ def test_an_error_in_the_second_part_leaves_the_database_unchanged(
 def test_what_is_stored_is_what_was_read(
     workspace: Workspace, worker_from_any_size: None, efetch_set: Path
 ) -> None:
-    """Every column of every record, through the workers and the bulk insert, on both backends."""
+    """Every column of every record, through the workers and the bulk insert, on both backends;
+    the times as the ORM writes them (read back as the same instant as the run's start)."""
     assert run_cli("import", str(efetch_set), cwd=workspace.root)[0] == 0
     store = open_store(workspace.database_url())
     try:
         with store.read() as s:
             rows = s.exec(select(Record).order_by(col(Record.id))).all()
             stored = [[getattr(r, c) for c in RECORD_COLUMNS] for r in rows]
+            run = s.exec(select(SearchRun)).one()
+            sources = s.exec(select(RecordSource).order_by(col(RecordSource.id))).all()
+            assert [x.record_id for x in sources] == [r.id for r in rows]
+            assert {x.source_key for x in sources} == {r.pmid for r in rows}
+            for when in {r.created_at for r in rows} | {x.found_at for x in sources}:
+                assert abs((when - run.started_at).total_seconds()) < 60
     finally:
         store.dispose()
     assert stored == [[getattr(r, c) for c in RECORD_COLUMNS] for r in read_file(efetch_set)]
