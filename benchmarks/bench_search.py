@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 from reviewflow.acquire.entrez.polite import Backoff  # noqa: E402
 from reviewflow.acquire.entrez.transport import Reply  # noqa: E402
 from reviewflow.acquire.pubmed import Contact, PubMedClient  # noqa: E402
-from reviewflow.acquire.search import SavedQuery, run_search  # noqa: E402
+from reviewflow.acquire.search import run_search  # noqa: E402
+from reviewflow.acquire.strategy import SavedQuery  # noqa: E402
 from reviewflow.store import open_store  # noqa: E402
 
 SOURCES = [ROOT / "tests" / "data" / "entrez", Path("/work/shared/data/pubmed")]

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from reviewflow.acquire.readers import detect_format, read_file
 from reviewflow.acquire.readers.worker import PubmedXmlInWorker, start_workers
+from reviewflow.acquire.strategy import SavedQuery
 from reviewflow.errors import InputError
 from reviewflow.records import RecordData
 from reviewflow.store import Store
@@ -63,9 +64,15 @@ def import_file(
     encoding: str = "utf-8-sig",
     method: str = "database",
     again: bool = False,
+    strategy: SavedQuery | None = None,
+    searched_on: str = "",
     workers: PubmedXmlInWorker | None = None,
 ) -> FileImport:
     """Store all the records of ``path`` in one transaction (or none of them).
+
+    ``strategy`` (the search as run on the database the file was exported from) and
+    ``searched_on`` (the day it was run, YYYY-MM-DD) go into the run log for PRISMA-S; the
+    strategy's ``database`` names the source when ``source`` is not given.
 
     A small file is read completely, then stored. A big PubMed XML file is parsed in worker
     processes (:func:`~reviewflow.acquire.readers.worker.start_workers`; or give ``workers``
@@ -74,7 +81,8 @@ def import_file(
     chunk is there, so the database is locked for less of the parse.
     """
     kind = format or detect_format(path)
-    name = source or ("PubMed" if kind in _PUBMED_FORMATS else path.stem)
+    default = strategy.database if strategy else ""
+    name = source or default or ("PubMed" if kind in _PUBMED_FORMATS else path.stem)
     if workers is None and not mapping:
         workers = start_workers(path, kind)
     if workers is None:
@@ -99,7 +107,9 @@ def import_file(
                 file_sha256=digest,
                 count=0,
                 status="complete",
-                notes=f"format {kind}",
+                searched_on=searched_on,
+                notes="; ".join(n for n in (f"format {kind}", strategy and strategy.notes) if n),
+                **_strategy_fields(strategy),
             )
             count = added = 0
             for chunk in itertools.chain([first], chunk_iter):
@@ -113,6 +123,17 @@ def import_file(
         if workers is not None:
             workers.close()
     return FileImport(str(path), kind, name, count, added, run_id)
+
+
+def _strategy_fields(strategy: SavedQuery | None) -> dict[str, str]:
+    if strategy is None:
+        return {}
+    return {
+        "query_name": strategy.name,
+        "query": strategy.query,
+        "date_from": strategy.mindate,
+        "date_to": strategy.maxdate,
+    }
 
 
 def _refuse_reimport(session: Session, path: Path, digest: str) -> None:

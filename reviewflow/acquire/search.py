@@ -1,16 +1,6 @@
 """Running a saved PubMed search into the review: the run log, resuming, the living-review delta.
 
-A saved strategy is a TOML file in ``queries/``::
-
-    name = "rescue_stenting"
-    database = "pubmed"
-    query = '''("Thrombectomy"[Mesh] OR thrombectom*[tiab]) AND …'''
-    mindate = "2010"        # optional: YYYY, YYYY/MM or YYYY/MM/DD
-    maxdate = "2025/06/30"  # optional
-    datetype = "pdat"       # optional: pdat (publication date, default), edat, mdat
-    notes = "why the strategy looks the way it does"
-
-Each run is a ``search_run`` row (query, PubMed's translation, the date, the count) with one
+The strategy is a TOML file in ``queries/`` (:mod:`reviewflow.acquire.strategy`). Each run is a ``search_run`` row (query, PubMed's translation, the date, the count) with one
 ``search_hit`` row per PMID. A hit's ``fetched_at`` is set in the same transaction that stores
 its record, so an interrupted run resumes with exactly the PMIDs it has not stored. PMIDs an
 earlier PubMed run already brought into the review get a provenance row for this run, not a
@@ -21,7 +11,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -31,94 +20,14 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from reviewflow.acquire.importer import existing_pmids, start_run, store_records
-from reviewflow.acquire.pubmed import (
-    BATCH_SIZE,
-    PubMedClient,
-    SearchPlan,
-    batches,
-    parse_bound,
-    run_query,
-)
+from reviewflow.acquire.pubmed import BATCH_SIZE, PubMedClient, SearchPlan, batches, run_query
+from reviewflow.acquire.strategy import SavedQuery
 from reviewflow.errors import InputError, NetworkError, ReviewflowError
 from reviewflow.records import RecordData
 from reviewflow.store import Store
 from reviewflow.store.models import RecordSource, SearchHit, SearchRun, utcnow
 
 SOURCE = "PubMed"
-DATETYPES = ("pdat", "edat", "mdat", "crdt")
-
-
-@dataclass(frozen=True)
-class SavedQuery:
-    """A saved search strategy (one TOML file in ``queries/``)."""
-
-    name: str
-    query: str
-    database: str = "pubmed"
-    mindate: str = ""
-    maxdate: str = ""
-    datetype: str = "pdat"
-    notes: str = ""
-
-
-def load_query(path: Path) -> SavedQuery:
-    """Read and check a saved strategy; every error names the file and the key."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: invalid TOML: {exc}") from None
-    known = {"name", "database", "query", "mindate", "maxdate", "datetype", "notes"}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise InputError(f"{path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
-    values: dict[str, str] = {}
-    for key in known:
-        value = data.get(key, "")
-        if isinstance(value, int) and key in ("mindate", "maxdate"):
-            value = str(value)  # mindate = 2010
-        if not isinstance(value, str):
-            raise InputError(f"{path}: '{key}' must be a string")
-        values[key] = value.strip()
-    if not values["query"]:
-        raise InputError(f"{path}: 'query' is missing or empty")
-    database = (values["database"] or "pubmed").lower()
-    if database != "pubmed":
-        raise InputError(
-            f"{path}: database {values['database']!r} cannot be searched by reviewflow "
-            "(only 'pubmed'); import that database's export with 'reviewflow import'"
-        )
-    datetype = (values["datetype"] or "pdat").lower()
-    if datetype not in DATETYPES:
-        raise InputError(f"{path}: datetype {datetype!r} is not one of {', '.join(DATETYPES)}")
-    for key in ("mindate", "maxdate"):
-        if values[key]:
-            try:
-                parse_bound(values[key], end=key == "maxdate")
-            except ValueError:
-                raise InputError(
-                    f"{path}: {key} {values[key]!r} is not a date (YYYY, YYYY/MM or YYYY/MM/DD)"
-                ) from None
-    if values["mindate"] and values["maxdate"]:
-        lo = parse_bound(values["mindate"], end=False)
-        if lo > parse_bound(values["maxdate"], end=True):
-            raise InputError(
-                f"{path}: mindate {values['mindate']} is after maxdate {values['maxdate']}"
-            )
-    return SavedQuery(
-        name=values["name"] or path.stem,
-        query=" ".join(values["query"].split()),
-        database=database,
-        mindate=values["mindate"].replace("-", "/"),
-        maxdate=values["maxdate"].replace("-", "/"),
-        datetype=datetype,
-        notes=values["notes"],
-    )
 
 
 class SearchProgress:

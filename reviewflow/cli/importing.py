@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import date
 from pathlib import Path
 
 import click
 
 from reviewflow.acquire.readers import FORMATS, detect_format
 from reviewflow.acquire.readers.worker import PubmedXmlInWorker, start_workers
+from reviewflow.acquire.strategy import load_strategy
 from reviewflow.cli.common import AppContext, echo_json, pass_app, print_error
 from reviewflow.errors import InputError, ReviewflowError
+
+
+def parse_day(text: str, option: str) -> str:
+    """A past or present day as YYYY-MM-DD, or a one-line error naming ``option``."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"{option} {text!r}: not a date (YYYY-MM-DD)") from None
+    if day > date.today():
+        raise InputError(f"{option} {text}: in the future")
+    return day.isoformat()
 
 
 def parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -56,6 +69,19 @@ def parse_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
     show_default=True,
     help="PRISMA identification column: databases, registers, or other methods.",
 )
+@click.option(
+    "--strategy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="QUERY.toml",
+    help="The search as it was run on the database the files came from (a saved strategy; "
+    'database = "Embase"…), kept in the search log for PRISMA-S. Its database names the '
+    "source unless --source is given.",
+)
+@click.option(
+    "--searched",
+    metavar="YYYY-MM-DD",
+    help="The day that database was searched, for the search log (PRISMA-S).",
+)
 @click.option("--again", is_flag=True, help="Import a file even if it was imported before.")
 @click.option("--json", "as_json", is_flag=True, help="Print what each file did as JSON.")
 @pass_app
@@ -67,6 +93,8 @@ def import_(
     mappings: tuple[str, ...],
     encoding: str,
     method: str,
+    strategy: Path | None,
+    searched: str | None,
     again: bool,
     as_json: bool,
 ) -> None:
@@ -76,6 +104,8 @@ def import_(
     one-line message; the other files still import. Exit status 1 if any file failed.
     """
     mapping = parse_mapping(mappings)
+    saved = load_strategy(strategy) if strategy else None
+    searched_on = parse_day(searched, "--searched") if searched else ""
     # A big PubMed XML file starts parsing before the database opens: loading SQLAlchemy and
     # the models takes about 0.4 s, parsing a 20,000-record file about 3 s.
     early = None if mapping else _start_early(files[0], format_)
@@ -95,6 +125,8 @@ def import_(
                     encoding=encoding,
                     method=method,
                     again=again,
+                    strategy=saved,
+                    searched_on=searched_on,
                     workers=early if i == 0 else None,
                 )
             except ReviewflowError as exc:

@@ -21,7 +21,8 @@ from rich.progress import (
 
 from reviewflow.acquire.entrez.transport import RecordingTransport, ReplayTransport, Transport
 from reviewflow.acquire.pubmed import EUTILS_URL, PubMedClient, contact_from
-from reviewflow.acquire.search import SearchProgress, SearchReport, load_query, run_search
+from reviewflow.acquire.search import SearchProgress, SearchReport, run_search
+from reviewflow.acquire.strategy import load_query
 from reviewflow.cli.common import AppContext, echo_json, pass_app
 from reviewflow.errors import InputError, NetworkError
 

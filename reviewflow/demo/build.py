@@ -163,7 +163,8 @@ def _replay_session(folder: Path, query: str) -> tuple[Path, int]:
 def _search(ws: Workspace, store: Store) -> str:
     from reviewflow.acquire.entrez.transport import ReplayTransport
     from reviewflow.acquire.pubmed import Contact, PubMedClient
-    from reviewflow.acquire.search import load_query, run_search
+    from reviewflow.acquire.search import run_search
+    from reviewflow.acquire.strategy import load_query
 
     (ws.queries_dir / f"{QUERY_NAME}.toml").write_text(QUERY_TOML, encoding="utf-8")
     saved = load_query(ws.queries_dir / f"{QUERY_NAME}.toml")

@@ -17,15 +17,19 @@ from reviewflow.store.models import SearchRun
 Rows = list[dict[str, Any]]
 
 SEARCH_LOG_COLUMNS = [
-    "run", "database", "method", "kind", "date_utc", "query_name", "query", "translation",
-    "date_limits", "file", "file_sha256", "count", "records_added", "status", "notes",
+    "run", "database", "method", "kind", "date_searched", "date_utc", "query_name", "query",
+    "translation", "date_limits", "file", "file_sha256", "count", "records_added", "status",
+    "notes",
 ]  # fmt: skip
 
 
 def search_log(store: Store) -> Rows:
     """One row per search or import, in the order they ran (PRISMA-S items 1-3, 8, 13: the
     database, the date searched, the full query and PubMed's translation, the limits, the
-    number of records found and how many were new to the review)."""
+    number of records found and how many were new to the review).
+
+    ``date_searched`` is the day a search ran, or for an import the day given with
+    ``--searched`` (empty when it was not given); ``date_utc`` is when reviewflow ran either."""
     with store.read() as s:
         runs = s.execute(select(SearchRun).order_by(col(SearchRun.id))).scalars().all()
         rows: Rows = []
@@ -39,6 +43,8 @@ def search_log(store: Store) -> Rows:
                     "database": run.source,
                     "method": run.method,
                     "kind": run.kind,
+                    "date_searched": run.searched_on
+                    or (f"{run.started_at:%Y-%m-%d}" if run.kind == "search" else ""),
                     "date_utc": run.started_at.strftime("%Y-%m-%d %H:%M"),
                     "query_name": run.query_name,
                     "query": run.query,

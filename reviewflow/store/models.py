@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 STAGES = ("title-abstract", "full-text")
@@ -62,6 +62,11 @@ class SearchRun(SQLModel, table=True):
     status: str = Field(default="complete", max_length=20)  # running | complete | failed
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+    # the day the database was searched (YYYY-MM-DD) for an import, as the user gave it; a
+    # search's is its started_at. Added in migration 0003.
+    searched_on: str = Field(
+        default="", sa_column=Column(String(10), nullable=False, server_default="")
+    )
     notes: str = _text()
     state: dict[str, Any] = _json({})  # resumable client state (WebEnv, query_key, slices…)
 

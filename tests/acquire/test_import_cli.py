@@ -201,3 +201,70 @@ def test_export_without_duplicates(workspace: Workspace, tmp_path: Path) -> None
     with out.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 8 and rows[4]["duplicate_of"] == "1"
+
+
+EMBASE_STRATEGY = """
+name = "rescue_embase"
+database = "Embase"
+query = '''('stroke'/exp OR stroke:ti,ab) AND ('stent'/exp OR stent*:ti,ab) AND rescue:ti,ab'''
+mindate = "2010"
+notes = "Embase.com, run by the information specialist"
+"""
+
+
+def test_an_export_keeps_its_databases_strategy_and_search_date(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """PRISMA-S: the full strategy and the date searched of every database, imports too."""
+    from reviewflow.report.tables import search_log
+
+    strategy = tmp_path / "embase.toml"
+    strategy.write_text(EMBASE_STRATEGY, encoding="utf-8")
+    args = ("import", str(RIS), "--strategy", str(strategy), "--searched", "2026-10-01")
+    code, out, err = run_cli(*args, cwd=workspace.root)
+    assert code == 0, err
+    assert "1 added from Embase (run 1)" in out  # the strategy's database names the source
+    assert run_cli("import", str(PUBMED4), cwd=workspace.root)[0] == 0
+    store = open_store(workspace.database_url())
+    try:
+        with store.read() as s:
+            run = s.exec(select(SearchRun).where(SearchRun.id == 1)).one()
+            assert (run.source, run.query_name, run.date_from, run.searched_on) == (
+                "Embase", "rescue_embase", "2010", "2026-10-01",
+            )  # fmt: skip
+            assert run.query.startswith("('stroke'/exp OR stroke:ti,ab) AND")
+            assert run.notes == "format ris; Embase.com, run by the information specialist"
+        log = search_log(store)
+    finally:
+        store.dispose()
+    assert [(r["database"], r["date_searched"]) for r in log] == [
+        ("Embase", "2026-10-01"),
+        ("PubMed", ""),  # an import with no --searched: not known, not guessed
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--searched", "2026-13-01"), "--searched '2026-13-01': not a date (YYYY-MM-DD)"),
+        (("--searched", "2999-01-01"), "--searched 2999-01-01: in the future"),
+        (("--strategy", "absent.toml"), "absent.toml: no such file"),
+    ],
+    ids=["not-a-date", "future", "no-strategy-file"],
+)
+def test_a_bad_strategy_or_search_date_is_one_line_and_imports_nothing(
+    workspace: Workspace, extra: tuple[str, str], message: str
+) -> None:
+    code, out, err = run_cli("import", str(RIS), *extra, cwd=workspace.root)
+    assert (code, out) == (1, "")
+    assert err.strip() == f"reviewflow: error: {message}"
+    assert counts(workspace) == (0, 0, 0)
+
+
+def test_search_points_a_non_pubmed_strategy_to_import(workspace: Workspace, tmp_path: Path):
+    strategy = tmp_path / "embase.toml"
+    strategy.write_text(EMBASE_STRATEGY, encoding="utf-8")
+    code, _out, err = run_cli("search", str(strategy), cwd=workspace.root)
+    assert code == 1
+    assert "database 'Embase' cannot be searched by reviewflow" in err
+    assert f"'reviewflow import FILE --strategy {strategy}'" in err

@@ -317,7 +317,7 @@ def test_backoff_is_capped_and_jittered() -> None:
 
 
 def test_a_long_strategy_is_sent_by_post(tmp_path: Path) -> None:
-    from reviewflow.acquire.search import load_query
+    from reviewflow.acquire.strategy import load_query
 
     saved = load_query(Path(__file__).resolve().parents[2] / "queries" / "rescue_stenting.toml")
     steps = [

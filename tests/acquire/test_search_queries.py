@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewflow.acquire.search import load_query
+from reviewflow.acquire.strategy import load_query
 from reviewflow.errors import InputError
 
 REPO = Path(__file__).resolve().parents[2]

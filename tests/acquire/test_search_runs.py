@@ -15,7 +15,8 @@ import pytest
 from lxml import etree
 from sqlmodel import col, select
 
-from reviewflow.acquire.search import SavedQuery, SearchProgress, run_search
+from reviewflow.acquire.search import SearchProgress, run_search
+from reviewflow.acquire.strategy import SavedQuery
 from reviewflow.errors import NetworkError
 from reviewflow.store import Store, open_store
 from reviewflow.store.models import Record, RecordSource, SearchHit, SearchRun

@@ -120,6 +120,8 @@ def test_report_folder_has_every_part_and_links_resolve(review: Workspace, tmp_p
     ]  # fmt: skip
     assert [r["records_added"] for r in log] == ["40", "12", "3", "5"]
     assert log[2]["method"] == "register" and log[3]["method"] == "other"
+    assert {r["date_searched"] for r in log} == {""}  # imports without --searched
+    assert (out / "search_log.md").read_text().count("not given (import --searched)") == 4
 
     agreement = list(csv.DictReader((out / "screening_agreement.csv").open()))
     ta = next(r for r in agreement if r["stage"] == "title-abstract")
