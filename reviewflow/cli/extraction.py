@@ -287,6 +287,53 @@ def extraction_reopen(app: AppContext, study: str, reviewer: str) -> None:
     _finish_or_reopen(app, study, reviewer, None, True)
 
 
+@extraction.command("progress")
+@REVIEWER_OPTION
+@FORM_OPTION
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print [{"study", "filled", "fields", "required_missing", "problems", "finished"}].',
+)
+@pass_app
+def extraction_progress(
+    app: AppContext, reviewer: str, form_name: str | None, as_json: bool
+) -> None:
+    """The reviewer's own progress on each included study: fields filled, required fields
+    still empty, invalid values, finished or not. Only their own values and status are read."""
+    from reviewflow.extraction.values import my_finished, my_progress
+
+    app.workspace().config.reviewer(reviewer)
+    form = _form(app, form_name)
+    included = _studies(app)
+    ids = [st.id for st in included]
+    progress = my_progress(app.store(), reviewer, form, ids)
+    finished = my_finished(app.store(), reviewer, ids)
+    rows = [
+        {
+            "study": st.label,
+            "filled": progress[st.id].filled,
+            "fields": progress[st.id].total,
+            "required_missing": progress[st.id].required_missing,
+            "problems": progress[st.id].problems,
+            "finished": st.id in finished,
+        }
+        for st in included
+    ]
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        state = "finished" if r["finished"] else "not started" if not r["filled"] else "open"
+        notes = [f"{r['required_missing']} required empty"] if r["required_missing"] else []
+        notes += [f"{r['problems']} invalid"] if r["problems"] else []
+        more = f" ({', '.join(notes)})" if notes and not r["finished"] else ""
+        click.echo(f"{r['study']}  {r['filled']}/{r['fields']} fields  {state}{more}")
+    done = sum(1 for r in rows if r["finished"])
+    click.echo(f"{reviewer}: {done} of {len(rows)} included studies finished")
+
+
 @extraction.command("agree")
 @FORM_OPTION
 @click.option(

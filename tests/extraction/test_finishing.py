@@ -121,3 +121,47 @@ def test_a_reviewer_reads_only_their_own_status(review: Review) -> None:
     assert my_finished(review.store, "adjudicator", ids) == set()
     with pytest.raises(InputError, match="no reviewer named 'reviewer3'"):
         my_finished(review.store, "reviewer3", ids)
+
+
+def test_progress_lists_a_reviewers_own_studies_and_nothing_of_the_others(review: Review) -> None:
+    """``reviewflow extraction progress``: the CLI list of a reviewer's finished studies."""
+    import json
+
+    from tests.conftest import run_cli
+
+    first, second = review.studies[0], review.studies[1]
+    enter(review, "reviewer1", first.id, otsubo())
+    assert mark_finished(review.store, "reviewer1", review.form, first.id)
+    enter(review, "reviewer1", second.id, {"country": "Japan", "mean_age": "58,5"})
+    enter(review, "reviewer2", second.id, otsubo())  # the other reviewer's work: not shown
+    assert mark_finished(review.store, "reviewer2", review.form, second.id)
+
+    code, out, err = run_cli(
+        "extraction", "progress", "--reviewer", "reviewer1", "--json", cwd=review.workspace.root
+    )
+    assert code == 0, err
+    rows = {r["study"]: r for r in json.loads(out)}
+    assert list(rows) == [st.label for st in review.studies]
+    total = len(review.form.keys())
+    assert rows[first.label] == {
+        "study": first.label, "filled": 5, "fields": total, "required_missing": 0,
+        "problems": 0, "finished": True,
+    }  # fmt: skip
+    assert rows[second.label] == {
+        "study": second.label, "filled": 2, "fields": total, "required_missing": 2,
+        "problems": 1, "finished": False,
+    }  # fmt: skip
+    assert all(r["filled"] == 0 and not r["finished"] for r in list(rows.values())[2:])
+
+    code, out, _err = run_cli(
+        "extraction", "progress", "--reviewer", "reviewer1", cwd=review.workspace.root
+    )
+    lines = out.splitlines()
+    assert lines[0] == f"{first.label}  5/{total} fields  finished"
+    assert lines[1] == f"{second.label}  2/{total} fields  open (2 required empty, 1 invalid)"
+    assert lines[2].endswith(f"0/{total} fields  not started")
+    assert lines[-1] == f"reviewer1: 1 of {len(review.studies)} included studies finished"
+    code, _out, err = run_cli(
+        "extraction", "progress", "--reviewer", "nobody", cwd=review.workspace.root
+    )
+    assert code == 1 and "nobody" in err
