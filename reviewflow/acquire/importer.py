@@ -202,15 +202,13 @@ def _insert_records(session: Session, records: list[RecordData], now: datetime) 
     columns = ", ".join(names)
     if conn.dialect.name != "sqlite":
         marks = ", ".join("%s::json" if isinstance(table.c[n].type, JSON) else "%s" for n in names)
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.executemany(
-            f"INSERT INTO record ({columns}) VALUES ({marks}) RETURNING id", params, returning=True
-        )
-        ids = []
-        while True:
-            ids.append(cursor.fetchone()[0])
-            if not cursor.nextset():
-                return ids
+        with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+            sql = f"INSERT INTO record ({columns}) VALUES ({marks}) RETURNING id"
+            cursor.executemany(sql, params, returning=True)
+            ids = [cursor.fetchone()[0]]
+            while cursor.nextset():
+                ids.append(cursor.fetchone()[0])
+            return ids
     before = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM record").scalar() or 0
     marks = ", ".join("?" for _ in names)
     conn.exec_driver_sql(f"INSERT INTO record ({columns}) VALUES ({marks})", params)
