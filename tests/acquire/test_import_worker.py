@@ -12,12 +12,14 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from sqlmodel import col, select
 
 import reviewflow.acquire.readers.worker as worker
 from reviewflow.acquire.importer import RECORD_COLUMNS
-from reviewflow.acquire.readers import read_file
+from reviewflow.acquire.readers import read_file, read_pubmed_xml
 from reviewflow.acquire.readers.worker import PubmedXmlInWorker, split_file
 from reviewflow.errors import InputError, ReviewflowError
 from reviewflow.store import open_store
@@ -59,8 +61,9 @@ def outcome(path: Path, processes: int) -> object:
 
 
 def plain_outcome(path: Path) -> object:
+    """The same from the plain PubMed XML reader (what the workers run, on the whole file)."""
     try:
-        return read_file(path)
+        return read_pubmed_xml(path)
     except InputError as exc:
         return exc.message
 
@@ -270,3 +273,27 @@ def test_the_first_files_early_parse_is_used_or_stopped(
     code, _out, err = run_cli("import", str(efetch_set), cwd=tmp_path)
     assert code == 1 and "no review workspace here" in err
     assert _children() == before
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    where=st.floats(min_value=0.0, max_value=1.0),
+    damage=st.sampled_from(["truncate", "drop-byte", "stray-lt", "stray-amp", "bad-utf8"]),
+)
+def test_two_workers_give_what_the_plain_reader_gives_whatever_the_damage(
+    efetch_set: Path, tmp_path_factory: pytest.TempPathFactory, where: float, damage: str
+) -> None:
+    """The same records, or the same one-line error naming the file's line, for a file
+    damaged anywhere: in either part, at the cut, in the header."""
+    data = efetch_set.read_bytes()
+    at = min(int(len(data) * where), len(data) - 1)
+    damaged = {
+        "truncate": data[:at],
+        "drop-byte": data[:at] + data[at + 1 :],
+        "stray-lt": data[:at] + b"<" + data[at:],
+        "stray-amp": data[:at] + b"&" + data[at:],
+        "bad-utf8": data[:at] + b"\xff" + data[at:],
+    }[damage]
+    path = tmp_path_factory.mktemp("damaged") / "damaged.xml"
+    path.write_bytes(damaged)
+    assert outcome(path, 2) == plain_outcome(path)

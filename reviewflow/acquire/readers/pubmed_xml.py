@@ -83,7 +83,7 @@ def iter_pubmed_xml(
         except etree.XMLSyntaxError as exc:
             line = exc.position[0] if exc.position else exc.lineno
             message = re.sub(r", line \d+, column \d+$", "", exc.msg or str(exc))
-            if "Document is empty" in message or "Start tag expected" in message:
+            if any(m in message for m in ("Document is empty", "Start tag expected", "no element")):
                 raise fail(path, "", "empty file or not XML") from None
             if "encoding" in message:
                 problem = f"not valid text in the declared encoding, UTF-8 by default ({message})"
