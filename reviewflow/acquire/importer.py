@@ -81,8 +81,9 @@ def import_file(
     chunk is there, so the database is locked for less of the parse.
     """
     kind = format or detect_format(path)
-    default = strategy.database if strategy else ""
-    name = source or default or ("PubMed" if kind in _PUBMED_FORMATS else path.stem)
+    named = strategy.database if strategy else ""
+    named = "PubMed" if named.lower() == "pubmed" else named  # as a search names it
+    name = source or named or ("PubMed" if kind in _PUBMED_FORMATS else path.stem)
     if workers is None and not mapping:
         workers = start_workers(path, kind)
     if workers is None:

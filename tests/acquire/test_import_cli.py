@@ -241,6 +241,11 @@ def test_an_export_keeps_its_databases_strategy_and_search_date(
         ("Embase", "2026-10-01"),
         ("PubMed", ""),  # an import with no --searched: not known, not guessed
     ]
+    # a PubMed strategy names the source as a search does, whatever its case in the file
+    pubmed = tmp_path / "pubmed.toml"
+    pubmed.write_text('name = "p"\ndatabase = "pubmed"\nquery = "stent*[tiab]"\n')
+    code, out, err = run_cli("import", str(NBIB), "--strategy", str(pubmed), cwd=workspace.root)
+    assert code == 0 and "added from PubMed (run 3)" in out, err
 
 
 @pytest.mark.parametrize(
