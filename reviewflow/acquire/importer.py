@@ -15,7 +15,7 @@ import hashlib
 import itertools
 import json
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from json.encoder import encode_basestring_ascii as _json_string  # type: ignore[attr-defined]
@@ -175,15 +175,26 @@ def start_run(session: Session, **fields: object) -> int:
     return run.id
 
 
-def existing_pmids(session: Session, source: str) -> dict[str, int]:
-    """PMID → record id for the records earlier runs of ``source`` found."""
-    rows = session.execute(
+def existing_pmids(
+    session: Session, source: str, among: Collection[str] | None = None
+) -> dict[str, int]:
+    """PMID → record id for the records earlier runs of ``source`` found (only the PMIDs
+    ``among``, when given: a batch of a search need not read every PMID of a living review)."""
+    query = (
         select(Record.pmid, Record.id)
         .join(RecordSource, col(RecordSource.record_id) == col(Record.id))
         .join(SearchRun, col(SearchRun.id) == col(RecordSource.run_id))
         .where(SearchRun.source == source, Record.pmid != "")
     )
-    return {pmid: rid for pmid, rid in rows}
+    if among is None:
+        return {pmid: rid for pmid, rid in session.execute(query)}
+    wanted = sorted({p for p in among if p})
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = session.execute(query.where(col(Record.pmid).in_(chunk)))
+        found.update({pmid: rid for pmid, rid in rows})
+    return found
 
 
 def _insert_records(session: Session, records: list[RecordData], now: datetime) -> list[int]:
@@ -284,7 +295,9 @@ def store_records(
     """
     run = session.get(SearchRun, run_id)
     assert run is not None
-    known = existing_pmids(session, run.source) if reuse_same_source else {}
+    known = (
+        existing_pmids(session, run.source, [r.pmid for r in records]) if reuse_same_source else {}
+    )
     new: list[RecordData] = []
     links: list[tuple[int, int, str]] = []
     seen_in_batch: set[str] = set()
