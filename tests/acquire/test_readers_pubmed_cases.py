@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reviewflow.acquire.readers import read_file, read_pubmed_xml
 from reviewflow.errors import InputError
@@ -383,3 +385,33 @@ def test_reference_list_cut_across_chunk_boundaries(
     assert out.count(b"\n") == source.count(b"\n")
     unclosed = WithoutReferenceLists(io.BytesIO(b"<a><ReferenceList><Reference>"))
     assert unclosed.read() == b"<a><ReferenceList><Reference>"  # passed through: lxml reports it
+
+
+_PIECES = [b"<ReferenceList>", b"</ReferenceList>", b"<ReferenceList/>", b"<ReferenceListX>",
+           b'<ReferenceList Type="x">', b"\n", b"<Reference>", b"text", b"<a>", b"<"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    source=st.lists(st.sampled_from(_PIECES), max_size=40).map(b"".join),
+    chunk=st.integers(min_value=1, max_value=40),
+    read=st.integers(min_value=1, max_value=40),
+)
+def test_the_reference_list_cut_does_not_depend_on_chunk_or_read_sizes(
+    source: bytes, chunk: int, read: int
+) -> None:
+    """Reading in small chunks and small reads gives what reading all at once gives, and keeps
+    every line break."""
+    import io
+
+    from reviewflow.acquire.readers._stream import WithoutReferenceLists
+
+    whole = WithoutReferenceLists(io.BytesIO(source)).read()
+    stream = WithoutReferenceLists(io.BytesIO(source))
+    stream._CHUNK = chunk  # type: ignore[misc]
+    out = b""
+    while piece := stream.read(read):
+        assert len(piece) <= read
+        out += piece
+    assert out == whole
+    assert out.count(b"\n") == source.count(b"\n")
