@@ -11,9 +11,13 @@ in one run and on the same file:
 
 and prints records/s and the ratios, from medians of --repeat interleaved rounds, in wall-clock
 and in CPU time (user + system, child processes included: the CLI subprocess and the worker
-process that parses a big PubMed XML file while the importing process stores its records).
+processes that parse a big PubMed XML file while the importing process stores its records).
 
-    .venv/bin/python benchmarks/bench_import.py [--records 20000] [--repeat 3]
+With ``--postgres`` it also imports in-process into a throw-away PostgreSQL server (Debian's
+``postgresql`` binaries, started as the test suite starts one: fsync off, so the figure is
+reviewflow's and the driver's work, not the disk's).
+
+    .venv/bin/python benchmarks/bench_import.py [--records 20000] [--repeat 3] [--postgres]
 """
 
 from __future__ import annotations
@@ -93,6 +97,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="keep the generated XML file here")
+    parser.add_argument("--postgres", action="store_true", help="also import into PostgreSQL")
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -103,6 +108,7 @@ def main() -> None:
     from reviewflow.store import open_store
 
     work = Path(tempfile.mkdtemp(prefix="bench_import_"))
+    cleanup: list[Callable[[], None]] = []
     try:
         xml = args.keep or work / "pubmed_bench.xml"
         distinct = build_file(xml, args.records)
@@ -181,9 +187,45 @@ def main() -> None:
             ratio = statistics.median(wall[bio]) / w
             met = "met" if n / w >= 4000 and ratio >= 8 else "NOT met"
             print(f"target >= 4,000 rec/s and >= 8x Biopython, {label}: {met}")
+        if args.postgres:
+            from tests.conftest import PostgresServer, _fresh_pg_database, _pg_bindir
+
+            bindir = _pg_bindir()
+            if bindir is None:
+                sys.exit("--postgres: PostgreSQL binaries not found (Debian package postgresql)")
+            server = PostgresServer(bindir)
+            server.start()
+            cleanup.append(server.stop)
+
+            def fresh_pg() -> str:
+                url = _fresh_pg_database(server.url)
+                open_store(url, create=True).dispose()
+                return url
+
+            def in_process_pg(url: str) -> None:
+                store = open_store(url)
+                try:
+                    assert import_file(store, xml).added == n
+                finally:
+                    store.dispose()
+
+            # after the other cases, not between them: the server's own work after an import
+            # (autovacuum, checkpoints) would slow whatever ran next
+            times = []
+            for _ in range(args.repeat):
+                url = fresh_pg()
+                gc.collect()
+                start = time.perf_counter()
+                in_process_pg(url)
+                times.append(time.perf_counter() - start)
+            w = statistics.median(times)
+            label = "reviewflow import, in-process, PostgreSQL"
+            print(f"{label:52s} {w:7.2f} {n / w:7.0f}   (its own rounds, after the others)")
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"load average at the end (1/5/15 min): {load}")
     finally:
+        for stop in cleanup:
+            stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -134,14 +134,19 @@ def test_a_worker_that_dies_is_one_clear_error(tmp_path: Path) -> None:
     assert "exit code -9" in str(died.value)
 
 
-def test_a_plain_efetch_file_is_cut_at_a_record_start_near_its_middle(efetch_set: Path) -> None:
+def test_a_plain_efetch_file_is_cut_at_a_record_start(efetch_set: Path) -> None:
     data = efetch_set.read_bytes()
     ranges = split_file(efetch_set, 2)
     assert ranges is not None and len(ranges) == 2
     (start, cut), (cut_again, stop) = ranges
     assert (start, cut_again, stop) == (0, cut, len(data))
     assert data[cut:].startswith((b"<PubmedArticle>", b"<PubmedBookArticle>"))
-    assert len(data) // 2 <= cut < len(data) // 2 + 40_000  # the next record start after half
+    target = int(len(data) * worker.FIRST_SHARE)
+    assert target <= cut  # the first record start from the target on
+    assert (
+        b"<PubmedArticle>" not in data[target:cut]
+        and b"<PubmedBookArticle>" not in data[target:cut]
+    )
     assert split_file(BASELINE, 2) is None  # gzip: no seeking into it
 
 
@@ -189,10 +194,10 @@ def test_an_error_in_either_part_is_the_plain_readers_error_with_the_files_line(
 
 
 def test_a_wrong_cut_is_noticed_and_the_file_read_whole(efetch_set: Path, tmp_path: Path) -> None:
-    """A record-start tag inside a comment just past the middle: the cut lands in the comment,
-    the first part fails, and the whole file, read again, gives every record once."""
+    """A record-start tag inside a comment just past the cut: the cut lands in the comment, the
+    first part fails, and the whole file, read again, gives every record once."""
     data = efetch_set.read_bytes()
-    at = data.index(b"<PubmedArticle>", len(data) // 2)
+    at = data.index(b"<PubmedArticle>", int(len(data) * worker.FIRST_SHARE))
     path = tmp_path / "comment.xml"
     path.write_bytes(data[:at] + b"<!-- <PubmedArticle> was here -->\n" + data[at:])
     ranges = split_file(path, 2)

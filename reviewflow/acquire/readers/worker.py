@@ -58,6 +58,12 @@ _FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(RecordData)))
 PARALLEL_FROM_BYTES = 24 * 1024 * 1024
 PARSE_PROCESSES = min(2, os.cpu_count() or 1)
 
+# The first part is the smaller: the importing process stores it while the rest is parsed, then
+# stores the rest while its last records are still being parsed. Measured with `reviewflow
+# import` of the 20,000-record benchmark file, 8 interleaved rounds: median 4.11 s cut at half,
+# 3.87 s at 40%.
+FIRST_SHARE = 0.4
+
 _RECORD_STARTS = (b"<PubmedArticle>", b"<PubmedBookArticle>")
 _PROLOG = re.compile(
     rb"\A(?:\xef\xbb\xbf)?\s*(<\?xml[^>]*\?>)?\s*(<!DOCTYPE[^>\[]*(?:\[[^\]]*\])?\s*>)?\s*"
@@ -81,7 +87,7 @@ def start_workers(path: Path, kind: str) -> PubmedXmlInWorker | None:
 
 def split_file(path: Path, parts: int) -> list[tuple[int, int]] | None:
     """Byte ranges cutting ``path`` into ``parts`` at ``<PubmedArticle>`` / ``<PubmedBookArticle>``
-    start tags near equal sizes, or None where a file is not cut: gzip, a root other than a bare
+    start tags (the first :data:`FIRST_SHARE` of the file, the rest in equal parts), or None where a file is not cut: gzip, a root other than a bare
     ``<PubmedArticleSet>`` (attributes could declare namespaces), an encoding other than UTF-8, or
     no record start found near a cut.
     """
@@ -98,7 +104,8 @@ def split_file(path: Path, parts: int) -> list[tuple[int, int]] | None:
                 return None
             cuts = [0]
             for i in range(1, parts):
-                fh.seek(max(size * i // parts, cuts[-1] + 1))
+                share = FIRST_SHARE + (1 - FIRST_SHARE) * (i - 1) / (parts - 1)
+                fh.seek(max(int(size * share), cuts[-1] + 1))
                 window = fh.read(_WINDOW)
                 found = [p for p in (window.find(tag) for tag in _RECORD_STARTS) if p >= 0]
                 if not found:
