@@ -11,7 +11,6 @@ provenance row for the new run, not a second copy.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import operator
@@ -26,6 +25,7 @@ from sqlalchemy import JSON, Dialect, Table
 from sqlmodel import Session, col, select
 
 from reviewflow.acquire.readers import detect_format, read_file
+from reviewflow.acquire.readers._common import file_sha256
 from reviewflow.acquire.readers.worker import PubmedXmlInWorker, start_workers
 from reviewflow.acquire.strategy import SavedQuery
 from reviewflow.errors import InputError
@@ -93,7 +93,7 @@ def import_file(
     else:
         chunks = workers
     try:
-        digest = file_sha256(path)  # while the workers parse
+        digest = workers.sha256() if workers else file_sha256(path)
         chunk_iter = iter(chunks)
         first = next(chunk_iter, [])
         with store.write() as session:
@@ -156,14 +156,6 @@ class StoreSummary:
     run_id: int
     added: int  # new records
     already_in_review: int  # found again by a re-run of the same source (provenance only)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def start_run(session: Session, **fields: object) -> int:

@@ -171,9 +171,13 @@ def test_files_that_cannot_be_cut_safely_are_read_whole(
 
 
 def test_two_workers_give_the_plain_readers_records_in_file_order(efetch_set: Path) -> None:
+    import hashlib
+
     with PubmedXmlInWorker(efetch_set, chunk_records=7, processes=2) as chunks:
         assert chunks.split and len(chunks._workers) == 2
         got = [r for chunk in chunks for r in chunk]
+        # the file's digest, hashed in a thread while the workers start
+        assert chunks.sha256() == hashlib.sha256(efetch_set.read_bytes()).hexdigest()
     expected = read_file(efetch_set)
     assert len(expected) == 40
     assert got == expected

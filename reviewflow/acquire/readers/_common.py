@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -197,3 +198,12 @@ def decode(data: bytes, path: Path | str, encoding: str = "utf-8-sig") -> str:
         line = text[: text.index("\x00")].count("\n") + 1
         raise fail(path, f"line {line}", "contains a NUL byte: a binary file, or UTF-16 text")
     return text.lstrip("\ufeff")
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex (how a re-import of the same file is noticed)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)  # hashlib lets other threads run meanwhile
+    return digest.hexdigest()
