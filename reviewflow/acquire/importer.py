@@ -12,16 +12,14 @@ provenance row for the new run, not a second copy.
 from __future__ import annotations
 
 import itertools
-import json
 import operator
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from json.encoder import encode_basestring_ascii as _json_string  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Dialect, Table
+from sqlalchemy import Dialect, Table
 from sqlmodel import Session, col, select
 
 from reviewflow.acquire.readers import detect_format, read_file
@@ -29,7 +27,7 @@ from reviewflow.acquire.readers._common import file_sha256
 from reviewflow.acquire.readers.worker import PubmedXmlInWorker, start_workers
 from reviewflow.acquire.strategy import SavedQuery
 from reviewflow.errors import InputError
-from reviewflow.records import RecordData
+from reviewflow.records import FIELD_NAMES, JSON_FIELDS, RecordData, encode
 from reviewflow.store import Store
 from reviewflow.store.models import Record, RecordSource, SearchRun, utcnow
 
@@ -40,6 +38,9 @@ RECORD_COLUMNS = (
     "pages", "doi", "pmid", "pmcid", "issn", "language", "publication_types", "mesh_terms",
     "keywords", "vernacular_title", "comments_corrections", "record_type", "url", "extra",
 )  # fmt: skip
+# an encoded record's values in RECORD_COLUMNS order, and where its source key is
+_STORED = operator.itemgetter(*(FIELD_NAMES.index(c) for c in RECORD_COLUMNS))
+_SOURCE_KEY = FIELD_NAMES.index("source_key")
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,10 @@ def import_file(
     if workers is None and not mapping:
         workers = start_workers(path, kind)
     if workers is None:
-        chunks: Iterable[list[RecordData]] = [
-            read_file(path, kind, mapping=mapping, encoding=encoding)
-        ]
+        records = read_file(path, kind, mapping=mapping, encoding=encoding)
+        chunks: Iterable[list[tuple[Any, ...]]] = [[encode(r) for r in records]]
     else:
-        chunks = workers
+        chunks = workers.encoded()
     try:
         digest = workers.sha256() if workers else file_sha256(path)
         chunk_iter = iter(chunks)
@@ -114,7 +114,7 @@ def import_file(
             )
             count = added = 0
             for chunk in itertools.chain([first], chunk_iter):
-                added += store_records(session, run_id, chunk).added
+                added += store_encoded(session, run_id, chunk).added
                 count += len(chunk)
             run = session.get(SearchRun, run_id)
             assert run is not None
@@ -189,8 +189,9 @@ def existing_pmids(
     return found
 
 
-def _insert_records(session: Session, records: list[RecordData], now: datetime) -> list[int]:
-    """Insert records with one prepared INSERT for them all; their ids, in order.
+def _insert_records(session: Session, rows: list[tuple[Any, ...]], now: datetime) -> list[int]:
+    """Insert encoded records (:func:`reviewflow.records.encode`) with one prepared INSERT for
+    them all; their ids, in order.
 
     (SQLAlchemy's bulk INSERT … RETURNING builds statements of 1,000 rows, which psycopg then
     scans placeholder by placeholder: 4× slower on PostgreSQL; on SQLite it runs a statement
@@ -202,10 +203,11 @@ def _insert_records(session: Session, records: list[RecordData], now: datetime) 
     conn = session.connection()
     table = Record.__table__  # type: ignore[attr-defined]
     names = [*RECORD_COLUMNS, "created_at"]
-    params = _parameters(conn.dialect, table, names, records, now)
+    stamp = _bound(conn.dialect, table, "created_at", now)
+    params = [(*_STORED(row), stamp) for row in rows]
     columns = ", ".join(names)
     if conn.dialect.name != "sqlite":
-        marks = ", ".join("%s::json" if isinstance(table.c[n].type, JSON) else "%s" for n in names)
+        marks = ", ".join("%s::json" if n in JSON_FIELDS else "%s" for n in names)
         with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
             sql = f"INSERT INTO record ({columns}) VALUES ({marks}) RETURNING id"
             cursor.executemany(sql, params, returning=True)
@@ -222,8 +224,8 @@ def _insert_records(session: Session, records: list[RecordData], now: datetime) 
             "SELECT id FROM record WHERE id > ? ORDER BY id", (before,)
         )
     ]
-    if len(ids) != len(records):  # cannot happen under the write lock; never guess ids
-        raise RuntimeError(f"inserted {len(records)} records but found {len(ids)} new ids")
+    if len(ids) != len(rows):  # cannot happen under the write lock; never guess ids
+        raise RuntimeError(f"inserted {len(rows)} records but found {len(ids)} new ids")
     return ids
 
 
@@ -239,38 +241,9 @@ def _insert_sources(session: Session, links: list[tuple[int, int, str]], now: da
     )
 
 
-def _parameters(
-    dialect: Dialect, table: Table, names: list[str], records: list[RecordData], now: datetime
-) -> list[tuple[Any, ...]]:
-    """Each record's values for ``names`` (its fields, then ``now``), as the driver takes them:
-    each column's own SQLAlchemy conversion, and JSON as text — written by :func:`_json_text`,
-    exactly what ``json.dumps`` writes, faster."""
-    fields, last = names[:-1], names[-1]
-    convert = [
-        _json_text if isinstance(table.c[n].type, JSON) else table.c[n].type.bind_processor(dialect)
-        for n in fields
-    ]
-    stamp = _bound(dialect, table, last, now)
-    values = operator.attrgetter(*fields)
-    return [
-        (*[f(v) if f else v for f, v in zip(convert, values(r), strict=True)], stamp)
-        for r in records
-    ]
-
-
 def _bound(dialect: Dialect, table: Table, name: str, value: object) -> object:
     process = table.c[name].type.bind_processor(dialect)
     return process(value) if process else value
-
-
-def _json_text(value: Any) -> str:
-    """``json.dumps(value)``; a list of strings is joined directly (a third of the time)."""
-    if type(value) is list:
-        for item in value:
-            if type(item) is not str:
-                return json.dumps(value)
-        return "[" + ", ".join(map(_json_string, value)) + "]"
-    return json.dumps(value)
 
 
 def store_records(
@@ -301,13 +274,34 @@ def store_records(
         else:
             seen_in_batch.add(rec.pmid)
             new.append(rec)
+    return _store(session, run, [encode(r) for r in new], links)
+
+
+def store_encoded(session: Session, run_id: int, rows: Sequence[tuple[Any, ...]]) -> StoreSummary:
+    """Insert records given encoded (:func:`reviewflow.records.encode`, as worker processes
+    send them) for run ``run_id`` in the caller's transaction; every one is new."""
+    run = session.get(SearchRun, run_id)
+    assert run is not None
+    return _store(session, run, rows, [])
+
+
+def _store(
+    session: Session,
+    run: SearchRun,
+    rows: Sequence[tuple[Any, ...]],
+    links: list[tuple[int, int, str]],
+) -> StoreSummary:
+    """Insert the encoded records ``rows`` and the provenance rows: ``links`` (records already
+    in the review, found again), then theirs."""
+    assert run.id is not None
     now = utcnow()
-    if new:
-        ids = _insert_records(session, new, now)
-        links.extend((rid, run_id, r.source_key) for rid, r in zip(ids, new, strict=True))
+    if rows:
+        ids = _insert_records(session, list(rows), now)
+        found = [(rid, run.id, row[_SOURCE_KEY]) for rid, row in zip(ids, rows, strict=True)]
+        links = [*links, *found]
     if links:
         _insert_sources(session, links, now)
-    run.records_added = (run.records_added or 0) + len(new)
+    run.records_added = (run.records_added or 0) + len(rows)
     session.add(run)
     session.flush()
-    return StoreSummary(run_id, len(new), len(links) - len(new))
+    return StoreSummary(run.id, len(rows), len(links) - len(rows))

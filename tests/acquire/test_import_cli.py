@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import func, select
 
-from reviewflow.acquire.importer import _json_text
 from reviewflow.acquire.readers import read_file
 from reviewflow.errors import InputError
+from reviewflow.records import json_text
 from reviewflow.store import open_store
 from reviewflow.store.models import DuplicateLink, Record, RecordSource, SearchRun
 from reviewflow.workspace import Workspace
@@ -51,7 +51,27 @@ _json_values = st.recursive(
 @given(st.lists(st.text()) | _json_values)
 def test_the_fast_json_writer_writes_what_json_dumps_writes(value: object) -> None:
     """SQLite's bulk insert writes JSON columns with it: it must be json.dumps, byte for byte."""
-    assert _json_text(value) == json.dumps(value)
+    assert json_text(value) == json.dumps(value)
+
+
+def test_encoded_records_are_what_the_columns_take_on_both_backends() -> None:
+    """Records cross from the workers encoded (JSON fields as text) and go to the driver as they
+    are: the JSON fields must be the record table's JSON columns, and no other column may need
+    a conversion by SQLAlchemy on SQLite or PostgreSQL."""
+    from sqlalchemy import JSON
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from reviewflow.acquire.importer import RECORD_COLUMNS
+    from reviewflow.records import FIELD_NAMES, JSON_FIELDS, decode, encode
+
+    table = Record.__table__  # type: ignore[attr-defined]
+    assert {c.name for c in table.columns if isinstance(c.type, JSON)} == JSON_FIELDS
+    assert set(RECORD_COLUMNS) == set(FIELD_NAMES) - {"source_key"}
+    for dialect in (sqlite.dialect(), postgresql.psycopg.dialect()):
+        plain = [n for n in RECORD_COLUMNS if n not in JSON_FIELDS]
+        assert [n for n in plain if table.c[n].type.bind_processor(dialect)] == []
+    for record in read_file(PUBMED4) + read_file(NBIB) + read_file(RIS):
+        assert decode(encode(record)) == record
 
 
 def test_import_each_format(workspace: Workspace) -> None:
@@ -105,13 +125,13 @@ def test_a_failure_while_storing_leaves_nothing(
 ) -> None:
     import reviewflow.acquire.importer as importer
 
-    real = importer.store_records
+    real = importer.store_encoded
 
     def store_then_fail(*args, **kwargs):
         real(*args, **kwargs)
         raise InputError("cohen.csv: simulated failure after the rows were written")
 
-    monkeypatch.setattr(importer, "store_records", store_then_fail)
+    monkeypatch.setattr(importer, "store_encoded", store_then_fail)
     code, _out, err = run_cli("import", str(COHEN), cwd=workspace.root)
     assert code == 1 and "simulated failure" in err
     assert counts(workspace) == (0, 0, 0)

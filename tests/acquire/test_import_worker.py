@@ -141,7 +141,7 @@ def test_a_plain_efetch_file_is_cut_at_a_record_start(efetch_set: Path) -> None:
     (start, cut), (cut_again, stop) = ranges
     assert (start, cut_again, stop) == (0, cut, len(data))
     assert data[cut:].startswith((b"<PubmedArticle>", b"<PubmedBookArticle>"))
-    target = int(len(data) * worker.FIRST_SHARE)
+    target = len(data) // 2
     assert target <= cut  # the first record start from the target on
     assert (
         b"<PubmedArticle>" not in data[target:cut]
@@ -201,7 +201,7 @@ def test_a_wrong_cut_is_noticed_and_the_file_read_whole(efetch_set: Path, tmp_pa
     """A record-start tag inside a comment just past the cut: the cut lands in the comment, the
     first part fails, and the whole file, read again, gives every record once."""
     data = efetch_set.read_bytes()
-    at = data.index(b"<PubmedArticle>", int(len(data) * worker.FIRST_SHARE))
+    at = data.index(b"<PubmedArticle>", len(data) // 2)
     path = tmp_path / "comment.xml"
     path.write_bytes(data[:at] + b"<!-- <PubmedArticle> was here -->\n" + data[at:])
     ranges = split_file(path, 2)

@@ -1,7 +1,7 @@
 """Reading a big PubMed XML file in worker processes, in chunks, while the caller stores them.
 
 ``reviewflow import`` of a large file spends most of its time parsing. Worker processes parse
-and hand back lists of :class:`RecordData` (pickled) as they go, so the importing process
+and hand back lists of records (encoded, pickled) as they go, so the importing process
 stores one chunk while the next is parsed. With ``processes=2`` a plain ``PubmedArticleSet``
 file is also cut in two at a record start (:func:`split_file`) and each half parsed by its own
 worker: on two or more cores the halves and the storing all overlap.
@@ -24,8 +24,6 @@ error at its last record is kept).
 
 from __future__ import annotations
 
-import dataclasses
-import operator
 import os
 import pickle
 import queue
@@ -37,19 +35,19 @@ import threading
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from reviewflow.acquire.readers._common import file_sha256
 from reviewflow.acquire.readers.pubmed_xml import iter_pubmed_xml
 from reviewflow.errors import InputError, ReviewflowError
-from reviewflow.records import RecordData
+from reviewflow.records import RecordData, decode, encode
 
 # Records per chunk sent back: small enough that storing the last chunk, which cannot overlap
 # with parsing, is short; 250-2000 measured on a 5,000-record file, 1000 was fastest.
 CHUNK_RECORDS = 1000
-# A chunk crosses as tuples of field values (in RecordData's field order): pickling those costs
-# the worker, whose parse is the longer half of the work, half of what pickling dataclasses does.
-_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(RecordData)))
+# A chunk crosses as encoded records (records.encode: flat tuples, JSON fields as text): cheap
+# to pickle and unpickle, and already what the database stores, so the importing process, the
+# busier one, does not convert them.
 
 # On a machine with two or more cores, PubMed XML from this size on (bytes on disk) is parsed in
 # two worker processes (the file cut in two at a record start; one when it cannot be cut, e.g.
@@ -58,12 +56,6 @@ _FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(RecordData)))
 # 0.136 / 0.202 / 0.153 s; 24 MB 0.378 / 0.445 / 0.363 s; 48 MB 0.834 / 0.752 / 0.606 s.
 PARALLEL_FROM_BYTES = 24 * 1024 * 1024
 PARSE_PROCESSES = min(2, os.cpu_count() or 1)
-
-# The first part is the smaller: the importing process stores it while the rest is parsed, then
-# stores the rest while its last records are still being parsed. Measured with `reviewflow
-# import` of the 20,000-record benchmark file, 8 interleaved rounds: median 4.11 s cut at half,
-# 3.87 s at 40%.
-FIRST_SHARE = 0.4
 
 _RECORD_STARTS = (b"<PubmedArticle>", b"<PubmedBookArticle>")
 _PROLOG = re.compile(
@@ -88,9 +80,13 @@ def start_workers(path: Path, kind: str) -> PubmedXmlInWorker | None:
 
 def split_file(path: Path, parts: int) -> list[tuple[int, int]] | None:
     """Byte ranges cutting ``path`` into ``parts`` at ``<PubmedArticle>`` / ``<PubmedBookArticle>``
-    start tags (the first :data:`FIRST_SHARE` of the file, the rest in equal parts), or None where a file is not cut: gzip, a root other than a bare
+    start tags near equal sizes, or None where a file is not cut: gzip, a root other than a bare
     ``<PubmedArticleSet>`` (attributes could declare namespaces), an encoding other than UTF-8, or
     no record start found near a cut.
+
+    Equal parts measured best for ``reviewflow import`` of the 20,000-record benchmark file
+    (medians of 7 interleaved rounds, first part at 50 / 45 / 40% of the file: 3.50 / 3.61 /
+    3.81 s).
     """
     try:
         size = path.stat().st_size
@@ -105,8 +101,7 @@ def split_file(path: Path, parts: int) -> list[tuple[int, int]] | None:
                 return None
             cuts = [0]
             for i in range(1, parts):
-                share = FIRST_SHARE + (1 - FIRST_SHARE) * (i - 1) / (parts - 1)
-                fh.seek(max(int(size * share), cuts[-1] + 1))
+                fh.seek(max(size * i // parts, cuts[-1] + 1))
                 window = fh.read(_WINDOW)
                 found = [p for p in (window.find(tag) for tag in _RECORD_STARTS) if p >= 0]
                 if not found:
@@ -157,6 +152,11 @@ class PubmedXmlInWorker:
         return digest
 
     def __iter__(self) -> Iterator[list[RecordData]]:
+        for chunk in self.encoded():
+            yield [decode(values) for values in chunk]
+
+    def encoded(self) -> Iterator[list[tuple[Any, ...]]]:
+        r"""The chunks as the workers send them: :func:`reviewflow.records.encode`\ d records."""
         given = 0
         try:
             for worker in self._workers:
@@ -224,7 +224,7 @@ class _Worker:
             pass  # the pipe was closed: the worker was stopped
         self._messages.put(None)
 
-    def chunks(self) -> Iterator[list[RecordData]]:
+    def chunks(self) -> Iterator[list[tuple[Any, ...]]]:
         while True:
             message = self._messages.get()
             if message is None:
@@ -234,7 +234,7 @@ class _Worker:
                 )
             kind, payload = pickle.loads(message)
             if kind == "records":
-                yield [RecordData(*values) for values in payload]
+                yield payload
             elif kind == "done":
                 return
             elif kind == "input-error":
@@ -274,11 +274,11 @@ def _parse(
         for record in iter_pubmed_xml(path, byte_range):
             chunk.append(record)
             if len(chunk) >= chunk_records:
-                send("records", [_FIELDS(r) for r in chunk])
+                send("records", [encode(r) for r in chunk])
                 count += len(chunk)
                 chunk = []
         if chunk:
-            send("records", [_FIELDS(r) for r in chunk])
+            send("records", [encode(r) for r in chunk])
             count += len(chunk)
         send("done", count)
     except InputError as exc:
