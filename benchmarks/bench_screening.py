@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import os
 import platform
 import statistics
@@ -41,27 +40,16 @@ from reviewflow.store.models import AuditEntry, Decision, Record, Reviewer
 from reviewflow.store.reviewers import sync_reviewers
 from reviewflow.workspace import ReviewConfig, ReviewerConfig
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' record reader
+from tests.real_data import cohen_records
+
 DATA = Path(__file__).parents[2] / "shared" / "data" / "screening"
 FILES = ["Cohen2006_ACEInhibitors.csv", "Cohen2006_ADHD.csv", "Cohen2006_NSAIDS.csv"]
 TA = flow.TITLE_ABSTRACT
 
 
 def real_records() -> list[RecordData]:
-    out = []
-    for name in FILES:
-        with (DATA / name).open(encoding="utf-8") as fh:
-            for r in csv.DictReader(fh):
-                out.append(
-                    RecordData(
-                        title=r["title"],
-                        abstract=r["abstract"],
-                        authors=[a.strip() for a in r["authors"].split(",") if a.strip()],
-                        year=int(float(r["year"])) if r["year"] else None,
-                        pmid=r["pubmedID"],
-                        source_key=r["record_id"],
-                    )  # fmt: skip
-                )
-    return out
+    return [r for name in FILES for r in cohen_records(DATA / name)]
 
 
 def build(store: Store, n: int) -> None:

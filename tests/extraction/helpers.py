@@ -13,12 +13,11 @@ from pathlib import Path
 from sqlmodel import select
 
 from reviewflow.acquire.importer import start_run, store_records
-from reviewflow.records import RecordData
 from reviewflow.store import Store
 from reviewflow.store.models import Decision, Reviewer
+from tests.real_data import nsaids_records
 
 DATA = Path(__file__).parents[1] / "data"
-NSAIDS = DATA / "screening" / "Cohen2006_NSAIDS.csv"
 PRITZ = DATA / "extraction" / "pritz1997.csv"
 VASOSPASM_FORM = DATA / "extraction" / "vasospasm.toml"
 
@@ -30,22 +29,6 @@ def pritz_counts() -> list[tuple[str, int, int]]:
             (r["study"], int(r["outcome.improvement.events"]), int(r["outcome.improvement.total"]))
             for r in csv.DictReader(fh)
         ]
-
-
-def nsaids_records(n: int) -> list[RecordData]:
-    with NSAIDS.open(encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))[:n]
-    return [
-        RecordData(
-            title=r["title"],
-            abstract=r["abstract"],
-            authors=[a.strip() for a in r["authors"].split(";") if a.strip()],
-            year=int(float(r["year"])) if r["year"] else None,
-            pmid=r["pubmedID"],
-            source_key=r["record_id"],
-        )
-        for r in rows
-    ]
 
 
 def build_screened_review(store: Store, n: int = 8, included: int = 5) -> list[int]:
