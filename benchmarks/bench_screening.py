@@ -116,7 +116,11 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def shown_id(app, pilot) -> int | None:  # type: ignore[no-untyped-def]
-    return app.shown.view.record_id if app.shown and app.shown.view else None
+    return (
+        app.screening.shown.view.record_id
+        if app.screening.shown and app.screening.shown.view
+        else None
+    )
 
 
 async def wait_for_new_record(app, pilot, old: int | None, since: float) -> None:  # type: ignore[no-untyped-def]
@@ -124,8 +128,12 @@ async def wait_for_new_record(app, pilot, old: int | None, since: float) -> None
     while True:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        shown = app.shown.view.record_id if app.shown and app.shown.view else None
-        if shown is not None and shown != old and app.rendered_at > since:
+        shown = (
+            app.screening.shown.view.record_id
+            if app.screening.shown and app.screening.shown.view
+            else None
+        )
+        if shown is not None and shown != old and app.screening.rendered_at > since:
             return
 
 
@@ -139,14 +147,14 @@ async def measure(store: Store, reviewer: str, presses: int) -> dict[str, list[f
     app = ScreenApp(ScreeningSetup(store, reviewer, TA, review_title="Benchmark"))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_new_record(app, pilot, None, t0)
-        out["start"].append(app.rendered_at - t0)
+        out["start"].append(app.screening.rendered_at - t0)
         for key, name in (("i", "decide"), ("right", "next")):
             for _ in range(presses):
                 old = await shown_id(app, pilot)
                 t = time.perf_counter()
                 await pilot.press(key)
                 await wait_for_new_record(app, pilot, old, t)
-                out[name].append(app.rendered_at - t)
+                out[name].append(app.screening.rendered_at - t)
     return out
 
 
@@ -158,7 +166,7 @@ from reviewflow.tui.screen_app import ScreenApp, ScreeningSetup
 app = ScreenApp(ScreeningSetup(open_store(sys.argv[1]), "r1", "title-abstract"))
 async def main():
     async with app.run_test(size=(120, 40)) as pilot:
-        while not app.rendered_at:
+        while not app.screening.rendered_at:
             await pilot.pause()
         print(time.time())
 asyncio.run(main())

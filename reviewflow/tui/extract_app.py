@@ -17,7 +17,9 @@
 
 Blinding: the extraction screens read only the reviewer's own values (``values.my_values``).
 Saves run in thread workers owned by the app (not the screen), one at a time, newest value of a
-field last, so leaving a study never cancels a save; quitting waits for them.
+field last, so leaving a study never cancels a save; quitting waits for them. The screens share
+one :class:`Extraction` (store, form, reviewer and the saves), so the same screens run in
+``reviewflow extract`` and under the home screen.
 """
 
 from __future__ import annotations
@@ -72,11 +74,12 @@ class StudiesScreen(Screen[None]):
         Binding("f", "reopen", "Reopen study"),
         Binding("r", "reload", "Refresh"),
         Binding("question_mark,f1", "help", "Help", key_display="?"),
-        Binding("q", "app.quit", "Quit"),
+        Binding("q", "close", "Quit"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, extraction: Extraction) -> None:
         super().__init__()
+        self.extraction = extraction
         self.rows: list[StudyRow] = []
 
     def compose(self) -> ComposeResult:
@@ -96,14 +99,13 @@ class StudiesScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.action_reload()
 
-    @property
-    def extract_app(self) -> ExtractApp:
-        assert isinstance(self.app, ExtractApp)
-        return self.app
+    async def action_close(self) -> None:
+        await self.extraction.wait_for_saves(self.app)
+        self.dismiss()
 
     @work(thread=True, exit_on_error=False, group="load")
     def action_reload(self) -> None:
-        app = self.extract_app
+        app = self.extraction
         studies = list_studies(app.store, app.reviewers_per_record)
         ids = [s.id for s in studies]
         progress = extraction_values.my_progress(app.store, app.reviewer, app.form, ids)
@@ -128,7 +130,7 @@ class StudiesScreen(Screen[None]):
         done = sum(1 for r in self.rows if r.progress.done)
         finished = sum(1 for r in self.rows if r.finished)
         self.query_one("#studies-status", Static).update(
-            f"{self.extract_app.reviewer}: {len(self.rows)} included studies, {done} complete, "
+            f"{self.extraction.reviewer}: {len(self.rows)} included studies, {done} complete, "
             f"{finished} finished"
             if self.rows
             else "No included studies yet: include reports at full text first (reviewflow screen --stage full-text)"
@@ -142,7 +144,7 @@ class StudiesScreen(Screen[None]):
         if not self.rows:
             return
         index = self.query_one(DataTable).cursor_row
-        self.app.push_screen(StudyScreen(self.rows, index))
+        self.app.push_screen(StudyScreen(self.extraction, self.rows, index))
 
     def current(self) -> StudyRow | None:
         row = self.query_one(DataTable).cursor_row
@@ -167,12 +169,12 @@ class StudiesScreen(Screen[None]):
     def action_finish(self) -> None:
         current = self.current()
         if current is not None:
-            self.extract_app.set_finished(self, current.study.id, True)
+            self.extraction.set_finished(self, current.study.id, True)
 
     def action_reopen(self) -> None:
         current = self.current()
         if current is not None:
-            self.extract_app.set_finished(self, current.study.id, False)
+            self.extraction.set_finished(self, current.study.id, False)
 
     @on(FinishedChanged)
     def finished_changed(self, message: FinishedChanged) -> None:
@@ -196,20 +198,16 @@ class StudyScreen(Screen[None]):
         Binding("f1", "help", "Help"),
     ]
 
-    def __init__(self, rows: list[StudyRow], index: int) -> None:
+    def __init__(self, extraction: Extraction, rows: list[StudyRow], index: int) -> None:
         super().__init__()
+        self.extraction = extraction
         self.rows, self.index = rows, index
         self.study = rows[index].study
         self.loaded_values: dict[str, str] = {}
         self.finished: bool | None = None  # None until loaded
 
-    @property
-    def extract_app(self) -> ExtractApp:
-        assert isinstance(self.app, ExtractApp)
-        return self.app
-
     def compose(self) -> ComposeResult:
-        form = self.extract_app.form
+        form = self.extraction.form
         yield Header()
         yield Static(id="study-status")
         with Horizontal(id="study-body"):
@@ -234,7 +232,7 @@ class StudyScreen(Screen[None]):
 
     def _status(self, note: str = "") -> None:
         values = {f.field_key: f.value for f in self.query(ExtractionField)}
-        p = extraction_values.progress_of(self.extract_app.form, values)
+        p = extraction_values.progress_of(self.extraction.form, values)
         text = Text(f"{self.study.label}  ({self.index + 1}/{len(self.rows)})   ")
         text.append_text(progress_text(p, bool(self.finished)))
         if note:
@@ -243,7 +241,7 @@ class StudyScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="load")
     def load(self) -> None:
-        app = self.extract_app
+        app = self.extraction
         mine = extraction_values.my_values(app.store, app.reviewer, self.study.id)
         notes = extraction_values.my_screening_notes(
             app.store, app.reviewer, [r.record_id for r in self.study.reports]
@@ -287,7 +285,7 @@ class StudyScreen(Screen[None]):
         """Field-level and cross-field messages (events > total) for what is on screen."""
         fields = list(self.query(ExtractionField))
         values = {f.field_key: f.value for f in fields}
-        problems = problems_by_field(check_study(self.extract_app.form, values))
+        problems = problems_by_field(check_study(self.extraction.form, values))
         for f in fields:
             f.show_problem(problems.get(f.field_key, ""))
         self.refresh_bindings()
@@ -307,7 +305,7 @@ class StudyScreen(Screen[None]):
 
     @on(ExtractionField.Edited)
     def edited(self, message: ExtractionField.Edited) -> None:
-        self.extract_app.save(message.field, self.study.id, message.key, message.value)
+        self.extraction.save(message.field, self.study.id, message.key, message.value)
         self.show_problems()
         self._status("saving…")
 
@@ -325,7 +323,7 @@ class StudyScreen(Screen[None]):
         for f in self.query(ExtractionField):
             value = f.take_unsaved()
             if value is not None:
-                self.extract_app.save(f, self.study.id, f.field_key, value)
+                self.extraction.save(f, self.study.id, f.field_key, value)
 
     def action_back(self) -> None:
         self.flush()
@@ -335,7 +333,7 @@ class StudyScreen(Screen[None]):
         target = self.index + delta
         if 0 <= target < len(self.rows):
             self.flush()
-            self.app.switch_screen(StudyScreen(self.rows, target))
+            self.app.switch_screen(StudyScreen(self.extraction, self.rows, target))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "step" and parameters:
@@ -349,19 +347,19 @@ class StudyScreen(Screen[None]):
             if self.finished is None:
                 return None  # still loading
             values = {f.field_key: f.value for f in self.query(ExtractionField)}
-            return None if check_study(self.extract_app.form, values, complete=True) else True
+            return None if check_study(self.extraction.form, values, complete=True) else True
         return True
 
     async def action_finish(self) -> None:
         """Save what is typed, wait for the saves, then mark the study finished."""
         self.flush()
-        await self.extract_app.wait_for_saves()
-        self.extract_app.set_finished(self, self.study.id, True)
+        await self.extraction.wait_for_saves(self.app)
+        self.extraction.set_finished(self, self.study.id, True)
 
     async def action_reopen(self) -> None:
         self.flush()
-        await self.extract_app.wait_for_saves()
-        self.extract_app.set_finished(self, self.study.id, False)
+        await self.extraction.wait_for_saves(self.app)
+        self.extraction.set_finished(self, self.study.id, False)
 
     @on(FinishedChanged)
     def finished_changed(self, message: FinishedChanged) -> None:
@@ -380,22 +378,9 @@ class StudyScreen(Screen[None]):
         self.app.push_screen(ExtractionHelp(self, HELP_TEXT))
 
 
-class ExtractApp(App[None]):
-    """The extraction TUI for one reviewer, or the consensus view (``consensus_by``)."""
-
-    TITLE = "reviewflow: extraction"
-    ENABLE_COMMAND_PALETTE = False  # its priority Ctrl+P would shadow "Previous study"
-    CSS = """
-    #studies-status, #study-status, #field-help { height: 1; padding: 0 2; background: $boost; }
-    #studies { height: 1fr; }
-    #study-body { height: 1fr; }
-    #form { width: 55%; border-right: solid $primary; }
-    #form .section { padding: 1 1 0 1; color: $accent; }
-    #report { width: 1fr; padding: 0 2; }
-    """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", priority=True, show=False)
-    ]
+class Extraction:
+    """What the extraction screens share: the store, the form, who extracts (or settles the
+    consensus), and the saves, which run one at a time in thread workers owned by the app."""
 
     def __init__(
         self,
@@ -406,7 +391,6 @@ class ExtractApp(App[None]):
         reviewers_per_record: int = 2,
         consensus_by: str | None = None,
     ) -> None:
-        super().__init__()
         self.store, self.form, self.reviewer = store, form, reviewer
         self.reviewers_per_record = reviewers_per_record
         self.consensus_by = consensus_by
@@ -414,16 +398,12 @@ class ExtractApp(App[None]):
         self._latest: dict[tuple[int, str], int] = {}
         self._sequence = 0
 
-    def on_mount(self) -> None:
+    def first_screen(self) -> Screen[None]:
         if self.consensus_by:
             from reviewflow.tui.widgets.extraction_consensus import ConsensusScreen
 
-            self.title = "reviewflow: extraction consensus"
-            self.sub_title = self.consensus_by
-            self.push_screen(ConsensusScreen())
-        else:
-            self.sub_title = self.reviewer
-            self.push_screen(StudiesScreen())
+            return ConsensusScreen(self)
+        return StudiesScreen(self)
 
     # -- saving ----------------------------------------------------------------------------
     def save(self, field: ExtractionField, study_id: int, key: str, value: str) -> None:
@@ -431,7 +411,7 @@ class ExtractApp(App[None]):
         self._sequence += 1
         seq = self._sequence
         self._latest[(study_id, key)] = seq
-        self.run_worker(
+        field.app.run_worker(
             lambda: self._save(field, study_id, key, value, seq),
             thread=True,
             exit_on_error=False,
@@ -475,15 +455,59 @@ class ExtractApp(App[None]):
             if screen.is_attached:
                 screen.post_message(FinishedChanged(study_id, finished, error))
 
-        self.run_worker(run, thread=True, exit_on_error=False, group="save")
+        screen.app.run_worker(run, thread=True, exit_on_error=False, group="save")
+
+    async def wait_for_saves(self, app: App[None]) -> None:
+        if isinstance(app.screen, StudyScreen):
+            app.screen.flush()
+        pending = [w for w in app.workers if w.group in ("save", "consensus")]
+        if pending:
+            await app.workers.wait_for_complete(pending)
+
+
+EXTRACTION_CSS = """
+#studies-status, #study-status, #field-help { height: 1; padding: 0 2; background: $boost; }
+#studies { height: 1fr; }
+#study-body { height: 1fr; }
+#form { width: 55%; border-right: solid $primary; }
+#form .section { padding: 1 1 0 1; color: $accent; }
+#report { width: 1fr; padding: 0 2; }
+"""
+
+
+class ExtractApp(App[None]):
+    """The extraction TUI for one reviewer, or the consensus view (``consensus_by``)."""
+
+    TITLE = "reviewflow: extraction"
+    ENABLE_COMMAND_PALETTE = False  # its priority Ctrl+P would shadow "Previous study"
+    CSS = EXTRACTION_CSS
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, show=False)
+    ]
+
+    def __init__(
+        self,
+        store: Store,
+        form: Form,
+        *,
+        reviewer: str,
+        reviewers_per_record: int = 2,
+        consensus_by: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.extraction = Extraction(store, form, reviewer=reviewer,
+                                     reviewers_per_record=reviewers_per_record,
+                                     consensus_by=consensus_by)  # fmt: skip
+        self.store, self.form, self.reviewer = store, form, reviewer
+
+    def on_mount(self) -> None:
+        if self.extraction.consensus_by:
+            self.title = "reviewflow: extraction consensus"
+            self.sub_title = self.extraction.consensus_by
+        else:
+            self.sub_title = self.extraction.reviewer
+        self.push_screen(self.extraction.first_screen(), lambda _: self.exit())
 
     async def action_quit(self) -> None:
-        if isinstance(self.screen, StudyScreen):
-            self.screen.flush()
-        await self.wait_for_saves()
+        await self.extraction.wait_for_saves(self)
         self.exit()
-
-    async def wait_for_saves(self) -> None:
-        pending = [w for w in self.workers if w.group in ("save", "consensus")]
-        if pending:
-            await self.workers.wait_for_complete(pending)

@@ -17,6 +17,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
@@ -83,15 +84,15 @@ def sides_table(conflict: Conflict) -> Table:
     return table
 
 
-class ReconcileApp(App[None]):
-    CSS_PATH = Path(__file__).parent / "app.tcss"
-    ENABLE_COMMAND_PALETTE = False
+class ReconcileScreen(Screen[None]):
+    """The conflicts of one stage and their resolution (the adjudicator's)."""
+
     BINDINGS = [
         Binding("i", "resolve('include')", "Include"),
         Binding("e", "resolve('exclude')", "Exclude"),
         Binding("a", "toggle_resolved", "Show resolved"),
         Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
+        Binding("q", "close", "Quit"),
     ]
 
     def __init__(self, setup: ReconcileSetup) -> None:
@@ -217,12 +218,12 @@ class ReconcileApp(App[None]):
                 self.notify("a resolution needs a reason", severity="warning")
 
         if decision == "exclude" and self.setup.stage == flow.FULL_TEXT:
-            self.push_screen(
+            self.app.push_screen(
                 ChoicePrompt("Why is this report excluded?", self.setup.rules.exclusion_reasons),
                 with_reason,
             )
         else:
-            self.push_screen(
+            self.app.push_screen(
                 TextPrompt(
                     f"Why {decision} record {conflict.record_id}?", conflict.resolution_reason
                 ),
@@ -242,4 +243,26 @@ class ReconcileApp(App[None]):
             ("?", "this help", True),
             ("q", "quit (every resolution is already saved)", True),
         ]
-        self.push_screen(HelpScreen("Reconciliation keys", rows))
+        self.app.push_screen(HelpScreen("Reconciliation keys", rows))
+
+    def action_close(self) -> None:
+        """Leave once the resolution in flight (if any) is committed."""
+        if self.saving:
+            self.set_timer(0.05, self.action_close)
+            return
+        self.dismiss()
+
+
+class ReconcileApp(App[None]):
+    """``reviewflow reconcile``: the reconciliation screen on its own."""
+
+    CSS_PATH = Path(__file__).parent / "app.tcss"
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(self, setup: ReconcileSetup) -> None:
+        super().__init__()
+        self.reconciling = ReconcileScreen(setup)
+        self.title = self.reconciling.title or "reviewflow"
+
+    def on_mount(self) -> None:
+        self.push_screen(self.reconciling, lambda _: self.exit())

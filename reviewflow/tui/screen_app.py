@@ -19,6 +19,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -71,10 +72,9 @@ class DecisionSaved(Message):
         self.change, self.action = change, action
 
 
-class ScreenApp(App[None]):
-    CSS_PATH = Path(__file__).parent / "app.tcss"
-    TITLE = "reviewflow"
-    ENABLE_COMMAND_PALETTE = False
+class ScreeningScreen(Screen[None]):
+    """One reviewer screening one stage. ``q`` closes it once every save has returned."""
+
     BINDINGS = [
         Binding("i", "decide('include')", "Include"),
         Binding("e", "decide('exclude')", "Exclude"),
@@ -88,7 +88,7 @@ class ScreenApp(App[None]):
         Binding("g", "jump", "Go to"),
         Binding("slash", "search", "Search", key_display="/"),
         Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
+        Binding("q", "close", "Quit"),
     ]
     KEY_HELP = [
         ("i", "include the record", "decide"),
@@ -104,14 +104,14 @@ class ScreenApp(App[None]):
         ("/", "search title, abstract, PMID, DOI", "search"),
         ("↑ ↓ PgUp PgDn", "scroll the abstract", ""),
         ("?", "this help", "help"),
-        ("q", "quit (every decision is already saved)", "quit"),
+        ("q", "quit (every decision is already saved)", "close"),
     ]
 
     def __init__(self, setup: ScreeningSetup) -> None:
         super().__init__()
         self.setup = setup
         self.queue: ScreeningQueue | None = None
-        self.lock = threading.Lock()  # the queue's cache is used from one worker at a time
+        self.queue_lock = threading.Lock()  # the queue's cache is used from one worker at a time
         self.shown: Shown | None = None
         self.saving = False
         self.history: list[int] = []  # records I changed in this session, for undo
@@ -160,7 +160,7 @@ class ScreenApp(App[None]):
         refresh: bool = False,
         info: str = "",
     ) -> None:
-        with self.lock:
+        with self.queue_lock:
             q = self._queue()
             if refresh:
                 q.refresh()
@@ -183,7 +183,7 @@ class ScreenApp(App[None]):
     def save(self, record_id: int, position: int, decision: str, reason: str = "") -> None:
         s = self.setup
         note = self.pending_notes.get(record_id)
-        with self.lock:
+        with self.queue_lock:
             change = core.decide(s.store, s.reviewer, record_id, s.stage, decision, reason,
                                  note=note, rules=s.rules)  # fmt: skip
             q = self._queue()
@@ -198,7 +198,7 @@ class ScreenApp(App[None]):
     def change_other(self, what: str, record_id: int, position: int, text: str = "") -> None:
         """Undo, note or retrieval: commit, then show the record concerned again."""
         s = self.setup
-        with self.lock:
+        with self.queue_lock:
             q = self._queue()
             change: core.Change | None = None
             info = ""
@@ -329,7 +329,7 @@ class ScreenApp(App[None]):
                 if reason:
                     self._start_save(record_id, position, decision, reason)
 
-            self.push_screen(
+            self.app.push_screen(
                 ChoicePrompt("Why is this report excluded?", self.setup.rules.exclusion_reasons),
                 with_reason,
             )
@@ -375,7 +375,7 @@ class ScreenApp(App[None]):
                 self.saving = True
                 self.change_other("note", record_id, position, text)
 
-        self.push_screen(TextPrompt(f"Note on record {record_id}", old), save_note)
+        self.app.push_screen(TextPrompt(f"Note on record {record_id}", old), save_note)
 
     def action_next(self) -> None:
         if self.shown and self.shown.position is not None:
@@ -399,18 +399,18 @@ class ScreenApp(App[None]):
                 return
             self.load(position=int(text) - 1)
 
-        self.push_screen(TextPrompt("Go to record number", hint=f"1 to {length:,}"), go)
+        self.app.push_screen(TextPrompt("Go to record number", hint=f"1 to {length:,}"), go)
 
     def action_search(self) -> None:
         def search(text: str) -> list:  # type: ignore[type-arg]
-            with self.lock:
+            with self.queue_lock:
                 return self._queue().search(text)
 
         def go(record_id: int | None) -> None:
             if record_id is not None:
                 self.load(record_id=record_id)
 
-        self.push_screen(SearchPrompt(search), go)
+        self.app.push_screen(SearchPrompt(search), go)
 
     def action_help(self) -> None:
         rows = [
@@ -422,4 +422,27 @@ class ScreenApp(App[None]):
             "Your decisions are saved the moment you press the key. You see only your own "
             "decisions; the other reviewer's appear at reconciliation."
         )
-        self.push_screen(HelpScreen("Screening keys", rows, notes))
+        self.app.push_screen(HelpScreen("Screening keys", rows, notes))
+
+    def action_close(self) -> None:
+        """Leave once the save in flight (if any) has returned: nothing pressed is lost."""
+        if self.saving:
+            self.set_timer(0.05, self.action_close)
+            return
+        self.dismiss()
+
+
+class ScreenApp(App[None]):
+    """``reviewflow screen``: the screening screen on its own."""
+
+    CSS_PATH = Path(__file__).parent / "app.tcss"
+    TITLE = "reviewflow"
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(self, setup: ScreeningSetup) -> None:
+        super().__init__()
+        self.screening = ScreeningScreen(setup)
+        self.title = self.screening.title or self.TITLE
+
+    def on_mount(self) -> None:
+        self.push_screen(self.screening, lambda _: self.exit())

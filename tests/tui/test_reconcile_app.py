@@ -70,18 +70,18 @@ async def test_adjudicator_resolves_conflicts_with_a_reason(
     app = ReconcileApp(ReconcileSetup(store, ("adjudicator",), TA))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert [c.record_id for c in app.items] == ids[:4]
+        assert [c.record_id for c in app.reconciling.items] == ids[:4]
         await pilot.press("down", "down", "down")
         await settle(pilot)
-        sides = plain(app.query_one("#sides"))
+        sides = plain(app.screen.query_one("#sides"))
         assert "dose unclear" in sides and "no control group" in sides
         await pilot.press("e", *"no control group", "enter")
         await settle(pilot)
         assert resolutions(store) == {ids[3]: ("exclude", "no control group", "adjudicator")}
-        assert [c.record_id for c in app.items] == ids[:3]
+        assert [c.record_id for c in app.reconciling.items] == ids[:3]
         await pilot.press("home")
         await settle(pilot)
-        assert app.query_one("#conflicts", OptionList).highlighted == 0
+        assert app.screen.query_one("#conflicts", OptionList).highlighted == 0
         await pilot.press("i", "enter")  # an empty reason is refused
         await settle(pilot)
         assert len(resolutions(store)) == 1
@@ -90,7 +90,7 @@ async def test_adjudicator_resolves_conflicts_with_a_reason(
         assert resolutions(store)[ids[0]] == ("include", "population fits", "adjudicator")
         await pilot.press("a")  # show resolved ones too, to revise
         await settle(pilot)
-        assert len(app.items) == 4
+        assert len(app.reconciling.items) == 4
     with store.read() as s:
         f = flow.review_flow(s, 2)
         log = s.exec(select(AuditEntry).where(AuditEntry.action == "resolution.set")).all()
@@ -108,8 +108,8 @@ async def test_reviewers_together_at_full_text_pick_a_listed_reason(
     app = ReconcileApp(ReconcileSetup(store, ("reviewer1", "reviewer2"), FT))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert [c.record_id for c in app.items] == [rid]
-        assert reasons[0] in plain(app.query_one("#sides"))
+        assert [c.record_id for c in app.reconciling.items] == [rid]
+        assert reasons[0] in plain(app.screen.query_one("#sides"))
         await pilot.press("e", "2")
         await settle(pilot)
     assert resolutions(store) == {rid: ("exclude", reasons[1], "reviewer1 + reviewer2")}

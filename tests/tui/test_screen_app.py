@@ -55,7 +55,11 @@ def mine(store: Store, reviewer: str, stage: str = TA) -> dict[int, tuple[str, s
 
 
 def shown_id(app: ScreenApp) -> int | None:
-    return app.shown.view.record_id if app.shown and app.shown.view else None
+    return (
+        app.screening.shown.view.record_id
+        if app.screening.shown and app.screening.shown.view
+        else None
+    )
 
 
 async def test_keys_decide_move_on_undo_and_note(review: tuple[Store, list[int]]) -> None:
@@ -63,13 +67,13 @@ async def test_keys_decide_move_on_undo_and_note(review: tuple[Store, list[int]]
     app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert shown_id(app) == ids[0] and app.shown.progress == Progress(0, 42)  # type: ignore[union-attr]
-        assert app.check_action("previous", ()) is None  # greyed on the first record
-        assert app.check_action("not_retrieved", ()) is False  # hidden at title/abstract
+        assert shown_id(app) == ids[0] and app.screening.shown.progress == Progress(0, 42)  # type: ignore[union-attr]
+        assert app.screening.check_action("previous", ()) is None  # greyed on the first record
+        assert app.screening.check_action("not_retrieved", ()) is False  # hidden at title/abstract
         await pilot.press("i")
         await settle(pilot)
         assert mine(store, "reviewer1") == {ids[0]: ("include", "", "")}
-        assert shown_id(app) == ids[1] and app.shown.progress.decided == 1  # type: ignore[union-attr]
+        assert shown_id(app) == ids[1] and app.screening.shown.progress.decided == 1  # type: ignore[union-attr]
         for key in "em":
             await pilot.press(key)
             await settle(pilot)
@@ -110,10 +114,10 @@ async def test_navigation_jump_search_and_resume(review: tuple[Store, list[int]]
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert shown_id(app) == ids[5]  # resumes at my first undecided record
-        assert app.shown.view.mine is None and app.shown.progress.decided == 5  # type: ignore[union-attr]
+        assert app.screening.shown.view.mine is None and app.screening.shown.progress.decided == 5  # type: ignore[union-attr]
         await pilot.press("g", *"30", "enter")
         await settle(pilot)
-        assert app.shown.position == 29 and shown_id(app) == ids[29]  # type: ignore[union-attr]
+        assert app.screening.shown.position == 29 and shown_id(app) == ids[29]  # type: ignore[union-attr]
         await pilot.press("right")
         await settle(pilot)
         assert shown_id(app) == ids[30]
@@ -144,7 +148,10 @@ async def test_full_text_exclusion_reason_and_report_not_retrieved(
     reasons = core.ScreeningRules().exclusion_reasons
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert app.shown.length == 3 and app.check_action("not_retrieved", ()) is True  # type: ignore[union-attr]
+        assert (
+            app.screening.shown.length == 3
+            and app.screening.check_action("not_retrieved", ()) is True
+        )  # type: ignore[union-attr]
         await pilot.press("e")
         await pilot.pause()
         await pilot.press("escape")  # no reason, no decision
@@ -156,8 +163,10 @@ async def test_full_text_exclusion_reason_and_report_not_retrieved(
         assert shown_id(app) == ids[1]
         await pilot.press("r")
         await settle(pilot)
-        assert app.shown.view.not_retrieved and app.shown.progress == Progress(1, 2)  # type: ignore[union-attr]
-        assert app.check_action("decide", ("include",)) is None  # nothing to decide now
+        assert app.screening.shown.view.not_retrieved and app.screening.shown.progress == Progress(
+            1, 2
+        )  # type: ignore[union-attr]
+        assert app.screening.check_action("decide", ("include",)) is None  # nothing to decide now
         await pilot.press("i")
         await settle(pilot)
         assert ids[1] not in mine(store, "reviewer1", FT)
@@ -175,9 +184,9 @@ async def test_app_never_shows_the_other_reviewers_decisions(
     app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert shown_id(app) == ids[0] and app.shown.progress == Progress(0, 42)  # type: ignore[union-attr]
+        assert shown_id(app) == ids[0] and app.screening.shown.progress == Progress(0, 42)  # type: ignore[union-attr]
         for _ in range(3):
-            text = app.query_one("#mine").render()
+            text = app.screen.query_one("#mine").render()
             assert "SECRET" not in str(text) and "Not decided yet" in str(text)
             await pilot.press("right")
             await settle(pilot)

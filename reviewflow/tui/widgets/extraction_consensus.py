@@ -34,7 +34,7 @@ from reviewflow.extraction.validate import check_value
 from reviewflow.tui.widgets.extraction_dialogs import ExtractionHelp, ValuePrompt
 
 if TYPE_CHECKING:
-    from reviewflow.tui.extract_app import ExtractApp
+    from reviewflow.tui.extract_app import Extraction
 
 HELP_TEXT = (
     "Every field where the reviewers' values differ (or one left it empty) is listed with both "
@@ -68,20 +68,21 @@ class ConsensusScreen(Screen[None]):
         Binding("u", "only_open", "Unsettled only"),
         Binding("r", "reload", "Refresh"),
         Binding("question_mark,f1", "help", "Help", key_display="?"),
-        Binding("q", "app.quit", "Quit"),
+        Binding("q", "close", "Quit"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, extraction: Extraction) -> None:
         super().__init__()
+        self.extraction = extraction
         self.items: list[Comparison] = []
         self.shown: list[int] = []
         self.only_open = False
         self.agreed_note = ""
         self.waiting = 0
 
-    @property
-    def extract_app(self) -> ExtractApp:
-        return self.app  # type: ignore[return-value]
+    async def action_close(self) -> None:
+        await self.extraction.wait_for_saves(self.app)
+        self.dismiss()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -101,7 +102,7 @@ class ConsensusScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="load")
     def load(self, first: bool = False) -> None:
-        app = self.extract_app
+        app = self.extraction
         by = app.consensus_by or app.reviewer
         try:
             ids = [s.id for s in list_studies(app.store, app.reviewers_per_record)]
@@ -146,7 +147,7 @@ class ConsensusScreen(Screen[None]):
             cells: list[str | Text] = [c.study, c.key]
             for who, value in c.values.items():
                 shown = Text(f"{who}: ", style="dim")
-                valid = not check_value(self.extract_app.form.get(c.key), value).problem
+                valid = not check_value(self.extraction.form.get(c.key), value).problem
                 shown.append(value or "—", style="" if valid else "red")
                 cells.append(shown)
             cells.extend([""] * (width - len(c.values)))
@@ -186,7 +187,7 @@ class ConsensusScreen(Screen[None]):
             detail.update("No discrepancies." if not self.items else "Nothing unsettled.")
             return
         c = self.items[index]
-        spec = self.extract_app.form.get(c.key)
+        spec = self.extraction.form.get(c.key)
         text = Text(f"{c.study}: {c.label}", style="bold")
         if spec.help:
             text.append(f"\n{spec.help}", style="dim")
@@ -221,7 +222,7 @@ class ConsensusScreen(Screen[None]):
         if index is None:
             return
         c = self.items[index]
-        spec = self.extract_app.form.get(c.key)
+        spec = self.extraction.form.get(c.key)
         start = c.consensus if c.consensus is not None else ""
 
         def done(value: str | None) -> None:
@@ -239,7 +240,7 @@ class ConsensusScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="consensus")
     def save(self, index: int, value: str) -> None:
-        app = self.extract_app
+        app = self.extraction
         c = self.items[index]
         try:
             stored = set_consensus(app.store, app.form, app.consensus_by or app.reviewer,
