@@ -32,6 +32,11 @@ class DatabaseError(ReviewflowError):
     """The database cannot be opened, is locked, or is of an unknown kind."""
 
 
+class AccessError(ReviewflowError):
+    """Who is signed in may not do this: a reviewer asking for an unblinded view, a wrong
+    passphrase, a session that has ended. The message says who may, and how to sign in."""
+
+
 class NetworkError(ReviewflowError):
     """A remote service failed after every retry."""
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from reviewflow.access.guard import may_see_unblinded
 from reviewflow.screening import flow
 from reviewflow.store import Store
 from reviewflow.store.models import (
@@ -20,11 +21,12 @@ from reviewflow.store.models import (
 from reviewflow.workspace import ReviewConfig
 
 
-def _stage_counts(state: flow.StageState) -> dict[str, int]:
+def _stage_counts(state: flow.StageState, unblinded: bool) -> dict[str, int | None]:
     return {
         "records": len(state.outcome),
         "pending": state.count(flow.PENDING),
-        "conflicts": state.count(flow.CONFLICT),
+        # how many records the reviewers disagree on is for the adjudicator's eyes only
+        "conflicts": state.count(flow.CONFLICT) if unblinded else None,
         "resolved": len(state.resolved),
         "included": state.count(flow.INCLUDE),
         "excluded": state.count(flow.EXCLUDE),
@@ -32,6 +34,9 @@ def _stage_counts(state: flow.StageState) -> dict[str, int]:
 
 
 def review_status(store: Store, config: ReviewConfig) -> dict[str, Any]:
+    """The counts; in a protected review, conflict counts only for the adjudicator (``None``
+    for anyone else)."""
+    unblinded = may_see_unblinded(store)
     with store.read() as s:
         sources = s.execute(
             select(SearchRun.source, func.count(func.distinct(RecordSource.record_id)))
@@ -67,11 +72,11 @@ def review_status(store: Store, config: ReviewConfig) -> dict[str, Any]:
             "duplicate_pairs_to_check": maybe_pairs,
             "removed_before_screening": removed,
         },
-        "title_abstract": _stage_counts(f.title_abstract),
+        "title_abstract": _stage_counts(f.title_abstract, unblinded),
         "full_text": {
             "sought": len(f.sought),
             "not_retrieved": len(f.not_retrieved),
-            **_stage_counts(f.full_text),
+            **_stage_counts(f.full_text, unblinded),
         },
         "included": {
             "reports": len(included_reports),

@@ -237,6 +237,36 @@ def load_config(path: Path) -> ReviewConfig:
     )
 
 
+def add_reviewer(root: Path, name: str, role: str) -> ReviewConfig:
+    """Append a ``[[reviewers]]`` entry to the workspace's review.toml (its comments and layout
+    kept) and return the checked settings; the file is unchanged when anything is wrong."""
+    path = root / REVIEW_FILE
+    if role not in ROLES:
+        raise WorkspaceError(f"role must be 'reviewer' or 'adjudicator', not {role!r}")
+    clean = name.strip()
+    if not clean or len(clean) > 100 or any(ord(c) < 32 for c in clean):
+        raise WorkspaceError(f"{name!r} is not a usable reviewer name (1 to 100 characters)")
+    config = load_config(path)
+    if any(r.name == clean for r in config.reviewers):
+        raise WorkspaceError(f"{path}: reviewer {clean!r} is already listed")
+    text = path.read_text(encoding="utf-8")
+    entry = f'\n[[reviewers]]\nname = {json.dumps(clean, ensure_ascii=False)}\nrole = "{role}"\n'
+    new_text = text.rstrip("\n") + "\n" + entry
+    try:
+        checked = tomllib.loads(new_text)
+    except tomllib.TOMLDecodeError:
+        checked = {}
+    names = [e.get("name") for e in checked.get("reviewers", []) if isinstance(e, dict)]
+    if clean not in names:
+        raise WorkspaceError(
+            f"{path}: cannot add a [[reviewers]] entry to this file's layout; add it by hand"
+        )
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(new_text, encoding="utf-8")
+    tmp.replace(path)
+    return load_config(path)
+
+
 def review_toml_template(title: str) -> str:
     reasons = "\n".join(f'    "{r}",' for r in DEFAULT_EXCLUSION_REASONS)
     return f"""# reviewflow review settings. Edit freely; every command reads this file.

@@ -37,6 +37,10 @@ COMMAND_MODULES: dict[str, str] = {
     "report": "reviewflow.cli.report",
     "export": "reviewflow.cli.export",
     "demo": "reviewflow.cli.demo",
+    "reviewer": "reviewflow.cli.team",
+    "home": "reviewflow.cli.team",
+    "serve": "reviewflow.cli.serve",
+    "team": "reviewflow.cli.team",
 }
 # modules that add subcommands to `reviewflow export` when imported
 EXPORT_CONTRIBUTORS = ("reviewflow.cli.extraction",)
@@ -98,9 +102,18 @@ class ReviewflowGroup(click.Group):
     type=click.Path(file_okay=False, path_type=Path),
     help="The review folder (default: found from the current folder upward).",
 )
+@click.option(
+    "--user",
+    metavar="NAME",
+    envvar="REVIEWFLOW_USER",
+    help="Who you are, in a review protected by passphrases (the passphrase is asked, or read "
+    "from $REVIEWFLOW_PASSPHRASE). Default: $REVIEWFLOW_USER.",
+)
 @click.pass_context
-def main(ctx: click.Context, db_url: str | None, workspace_dir: Path | None) -> None:
+def main(
+    ctx: click.Context, db_url: str | None, workspace_dir: Path | None, user: str | None
+) -> None:
     """reviewflow: a systematic review from a PubMed search to pooled results."""
-    app = AppContext(db_url=db_url, workspace_dir=workspace_dir)
+    app = AppContext(db_url=db_url, workspace_dir=workspace_dir, user=user)
     ctx.obj = app
     ctx.call_on_close(app.close)

@@ -23,6 +23,7 @@ class AppContext:
 
     db_url: str | None = None
     workspace_dir: Path | None = None
+    user: str | None = None  # --user NAME: who signs in, in a review protected by passphrases
     _workspace: Workspace | None = None
     _store: Store | None = None
 
@@ -42,6 +43,31 @@ class AppContext:
 
             sync_reviewers(self._store, ws.config)
         return self._store
+
+    def as_reviewer(self, name: str) -> Store:
+        """The store, signed in as reviewer ``name`` when the review is protected."""
+        if self.user is not None and self.user != name:
+            raise ReviewflowError(f"--user {self.user} cannot work as {name}")
+        from reviewflow.cli.signin import sign_in_for
+
+        store = self.store()
+        sign_in_for(store, self.workspace().config, name, lead=False)
+        return store
+
+    def as_lead(self, name: str | None = None) -> Store:
+        """The store, signed in for an adjudicator's command (the core's guard checks the role):
+        as ``name``, ``--user``, or the review's one adjudicator."""
+        from reviewflow.cli.signin import sign_in_for
+
+        if self.user is not None and name is not None and self.user != name:
+            raise ReviewflowError(f"--user {self.user} cannot work as {name}")
+        store = self.store()
+        sign_in_for(store, self.workspace().config, name or self.user, lead=True)
+        return store
+
+    def as_user(self) -> Store:
+        """The store, signed in as ``--user`` when one is given (else as nobody)."""
+        return self.as_reviewer(self.user) if self.user else self.store()
 
     def close(self) -> None:
         if self._store is not None:

@@ -63,7 +63,7 @@ def export_decisions_command(app: AppContext, fmt: str, out: Path) -> None:
     note, decided_at (everyone's: a report for the review lead, not for blinded screening)."""
     from reviewflow.screening.export import export_decisions
 
-    count = export_decisions(app.store(), out)
+    count = export_decisions(app.as_lead(), out)
     click.echo(f"{out}: {count} decisions ({fmt})")
 
 

@@ -74,6 +74,12 @@ def extract(
             f"{reviewer!r} is the adjudicator: the reviewers extract; open the discrepancies "
             f"with 'reviewflow extract --reviewer {reviewer} --consensus'"
         )
+    if consensus:
+        from reviewflow.access.guard import require_lead
+
+        require_lead(app.as_lead(reviewer), "the extraction consensus")
+    else:
+        app.as_reviewer(reviewer)
     form = _form(app, form_name)
     _studies(app)
     actor = adjudicator_label(app.store(), reviewer, partner) if consensus else reviewer
@@ -199,6 +205,7 @@ def extraction_discrepancies(app: AppContext, form_name: str | None, as_json: bo
     reviewers to finish them (how many, never who nor their values)."""
     from reviewflow.extraction.consensus import compare, waiting_text
 
+    app.as_lead()
     form = _form(app, form_name)
     ids = [st.id for st in _studies(app)]
     found = compare(app.store(), form, ids, app.workspace().config.reviewers_per_record)
@@ -239,6 +246,7 @@ def _finish_or_reopen(app: AppContext, ref: str, reviewer: str, form_name: str |
     from reviewflow.extraction.values import mark_finished, reopen
 
     app.workspace().config.reviewer(reviewer)
+    app.as_reviewer(reviewer)
     form = None if reopening else _form(app, form_name)
     _studies(app)
     with app.store().read() as s:
@@ -305,6 +313,7 @@ def extraction_progress(
     from reviewflow.extraction.values import my_finished, my_progress
 
     app.workspace().config.reviewer(reviewer)
+    app.as_reviewer(reviewer)
     form = _form(app, form_name)
     included = _studies(app)
     ids = [st.id for st in included]
@@ -346,7 +355,7 @@ def extraction_agree(app: AppContext, form_name: str | None, actor: str) -> None
     from reviewflow.extraction.consensus import accept_agreements
 
     per = app.workspace().config.reviewers_per_record
-    added = accept_agreements(app.store(), _form(app, form_name), actor, required=per)
+    added = accept_agreements(app.as_lead(), _form(app, form_name), actor, required=per)
     click.echo(f"{added} fields where the reviewers agree became consensus values")
 
 
@@ -394,7 +403,7 @@ def extraction_check(app: AppContext, reviewer: str | None, form_name: str | Non
     found = export_studies(app.store(), app.workspace().config.reviewers_per_record)
     if reviewer:
         app.workspace().config.reviewer(reviewer)
-        per_study = {st.id: my_values(app.store(), reviewer, st.id) for st in found}
+        per_study = {st.id: my_values(app.as_reviewer(reviewer), reviewer, st.id) for st in found}
     else:
         rows = consensus_values(app.store(), [st.id for st in found])
         per_study = {st.id: {k: r.value for k, r in rows.get(st.id, {}).items()} for st in found}

@@ -35,7 +35,7 @@ def prisma(
     from reviewflow.report.prisma_files import write_flow_files
 
     ws = app.workspace()
-    counts = review_prisma(app.store(), ws.config)
+    counts = review_prisma(app.as_lead(), ws.config)
     written = write_flow_files(counts, svg=svg, png=png, pdf=pdf, csv=csv_out)
     if as_json:
         echo_json(counts.to_dict())
@@ -63,7 +63,7 @@ def report(app: AppContext, out: Path, form_name: str | None, as_json: bool) -> 
     results, the extraction table, the search log, screening agreement, the included studies."""
     from reviewflow.report.folder import build_report, report_summary
 
-    result = build_report(app.store(), app.workspace(), out, form_name=form_name)
+    result = build_report(app.as_lead(), app.workspace(), out, form_name=form_name)
     if as_json:
         echo_json(report_summary(result))
         return

@@ -32,7 +32,7 @@ def screen(app: AppContext, reviewer: str, stage: str) -> None:
     ws = app.workspace()
     config = ws.config
     config.reviewer(reviewer)  # a clear error when the name is not in review.toml
-    store = app.store()
+    store = app.as_reviewer(reviewer)
     from reviewflow.tui.screen_app import ScreenApp, ScreeningSetup
 
     ScreenApp(
@@ -93,7 +93,10 @@ def reconcile(app: AppContext, stage: str, adjudicator: str | None, reviewers: s
 
     names = _resolvers(app, adjudicator, reviewers)
     config = app.workspace().config
-    store = app.store()
+    store = app.as_lead(adjudicator)
+    from reviewflow.access.guard import require_lead
+
+    require_lead(store, "reconciliation")  # before the app starts: one line, exit 1
     from reviewflow.tui.reconcile_app import ReconcileApp, ReconcileSetup
 
     ReconcileApp(
@@ -123,7 +126,7 @@ def agreement(app: AppContext, as_json: bool) -> None:
     from reviewflow.screening.decisions import ScreeningRules
 
     config = app.workspace().config
-    pairs = compute(app.store(), ScreeningRules.from_config(config))
+    pairs = compute(app.as_lead(), ScreeningRules.from_config(config))
     if as_json:
         echo_json({"stages": [p.to_dict() for p in pairs]})
         return

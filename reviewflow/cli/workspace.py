@@ -45,7 +45,7 @@ def status(app: AppContext, as_json: bool) -> None:
     """Counts per stage: identified, deduplicated, screened, assessed, included."""
     from reviewflow.status import review_status
 
-    data = review_status(app.store(), app.workspace().config)
+    data = review_status(app.as_user(), app.workspace().config)
     if as_json:
         echo_json(data)
         return
@@ -66,17 +66,22 @@ def status(app: AppContext, as_json: bool) -> None:
     )
     click.echo(
         f"Title/abstract: {ta['records']} records; {ta['included']} included, {ta['excluded']} excluded, "
-        f"{ta['conflicts']} conflicts, {ta['pending']} awaiting reviewers ({ta['resolved']} resolved)"
+        f"{_conflicts(ta)}, {ta['pending']} awaiting reviewers ({ta['resolved']} resolved)"
     )
     click.echo(
         f"Full text: {ft['sought']} sought, {ft['not_retrieved']} not retrieved; {ft['included']} included, "
-        f"{ft['excluded']} excluded, {ft['conflicts']} conflicts, {ft['pending']} awaiting reviewers"
+        f"{ft['excluded']} excluded, {_conflicts(ft)}, {ft['pending']} awaiting reviewers"
     )
     click.echo(
         f"Included: {inc['studies']} studies from {inc['reports']} reports"
         f" ({inc['reports_without_study']} reports not yet linked to a study);"
         f" {inc['studies_with_consensus_extraction']} studies with consensus extraction"
     )
+
+
+def _conflicts(stage: dict[str, int | None]) -> str:
+    n = stage["conflicts"]
+    return "conflicts shown to the adjudicator only" if n is None else f"{n} conflicts"
 
 
 COMMANDS = [init, status]

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
+from reviewflow.access.guard import require_lead
 from reviewflow.errors import InputError
 from reviewflow.extraction.forms import Form
 from reviewflow.extraction.validate import check_study, check_value, normal_value
@@ -90,6 +91,7 @@ def compare(
     listed with ``waiting`` = how many more must finish, and no values or names. Without
     ``study_ids``: the studies any reviewer has begun (values entered or finished). With
     ``required=1`` a single reviewer's valid values are agreed values once they finish."""
+    require_lead(store, "extraction discrepancies")
     need = max(required, 1)
     with store.read() as s:
         q = (
@@ -225,6 +227,7 @@ def set_consensus(
     """Set (or clear, with an empty text) the consensus value of one field; returns the stored
     normal value. The value must be valid, and the study's consensus must stay consistent
     (events ≤ total)."""
+    require_lead(store, "extraction consensus")
     f = form.get(key)
     checked = check_value(f, text)
     if checked.problem:

@@ -27,6 +27,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from reviewflow.access.guard import require_self
 from reviewflow.errors import InputError
 from reviewflow.extraction.forms import Form
 from reviewflow.extraction.validate import Problem, check_study, check_value
@@ -84,6 +85,7 @@ def save_value(
     """Store ``text`` as ``reviewer``'s value of ``key`` for the study, committed with its
     audit row before returning. Invalid text is kept too (nothing typed is lost) and the
     problem is returned; consensus and export accept only valid values."""
+    require_self(store, reviewer, "extraction")
     f = form.get(key)
     problem = check_value(f, text).problem
     for attempt in (1, 2):  # two windows of one reviewer may race to insert the row
@@ -126,6 +128,7 @@ def save_value(
 
 def my_values(store: Store, reviewer: str, study_id: int) -> dict[str, str]:
     """``reviewer``'s own values for one study (field → text as entered); never anyone else's."""
+    require_self(store, reviewer, "extraction")
     with store.read() as s:
         me = reviewer_row(s, reviewer)
         rows = s.exec(
@@ -140,6 +143,7 @@ def my_progress(
     store: Store, reviewer: str, form: Form, study_ids: list[int]
 ) -> dict[int, Progress]:
     """``reviewer``'s progress on each study (from their own values only)."""
+    require_self(store, reviewer, "extraction")
     keys = set(form.keys())
     with store.read() as s:
         me = reviewer_row(s, reviewer)
@@ -170,6 +174,7 @@ def my_problems(store: Store, reviewer: str, form: Form, study_id: int) -> list[
 
 def my_screening_notes(store: Store, reviewer: str, record_ids: list[int]) -> list[str]:
     """``reviewer``'s own screening notes on the given reports (never another's)."""
+    require_self(store, reviewer, "extraction")
     from reviewflow.store.models import Decision
 
     if not record_ids:
@@ -213,6 +218,7 @@ def mark_finished(store: Store, reviewer: str, form: Form, study_id: int) -> boo
     """Record that ``reviewer`` has finished extracting the study (one transaction, audited).
     Refused with one line naming the fields while a required field is empty, a value is
     invalid or an outcome is half-given. Returns False when it was finished already."""
+    require_self(store, reviewer, "extraction")
     with store.write() as s:
         me, study = _extractor(s, reviewer, study_id)
         rows = s.exec(
@@ -244,6 +250,7 @@ def mark_finished(store: Store, reviewer: str, form: Form, study_id: int) -> boo
 def reopen(store: Store, reviewer: str, study_id: int) -> bool:
     """Take back ``reviewer``'s "finished" on the study (one transaction, audited): the study is
     no longer compared until they finish it again. Returns False when it was not finished."""
+    require_self(store, reviewer, "extraction")
     with store.write() as s:
         me, _study = _extractor(s, reviewer, study_id)
         row = _status_row(s, study_id, me.id)
@@ -259,6 +266,7 @@ def reopen(store: Store, reviewer: str, study_id: int) -> bool:
 
 def my_finished(store: Store, reviewer: str, study_ids: list[int]) -> set[int]:
     """The studies (of ``study_ids``) that ``reviewer`` has finished; never anyone else's status."""
+    require_self(store, reviewer, "extraction")
     if not study_ids:
         return set()
     with store.read() as s:

@@ -25,6 +25,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from reviewflow.access.guard import require_lead
 from reviewflow.errors import InputError, ReviewflowError
 from reviewflow.report import html
 from reviewflow.report.prisma import PrismaCounts, review_prisma
@@ -318,6 +319,7 @@ def build_report(
     method: str = "REML",
 ) -> ReportResult:
     """Write the report folder ``out`` for the workspace's review; returns what was written."""
+    require_lead(store, "the report")
     _prepare(out)
     w = _Writer(out)
     counts = review_prisma(store, ws.config)

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from reviewflow.access.guard import require_lead
 from reviewflow.report.prisma_checks import NO_REASON, UNKNOWN_SOURCE, Check, flow_checks
 from reviewflow.screening import flow
 from reviewflow.store import Store
@@ -325,6 +326,7 @@ def prisma_counts(
 
 def review_prisma(store: Store, config: ReviewConfig) -> PrismaCounts:
     """The counts for a workspace's review (its reviewers per record and exclusion reasons)."""
+    require_lead(store, "the PRISMA flow")
     return prisma_counts(
         store,
         reviewers_per_record=config.reviewers_per_record,

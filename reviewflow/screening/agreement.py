@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from reviewflow.access.guard import require_lead
 from reviewflow.screening import flow
 from reviewflow.screening.decisions import ScreeningRules
 from reviewflow.store.engine import Store
@@ -92,6 +93,7 @@ class PairAgreement:
 
 def agreement(store: Store, rules: ScreeningRules | None = None) -> list[PairAgreement]:
     """Per stage and per pair of reviewers who both decided some records of it."""
+    require_lead(store, "agreement")
     rules = rules or ScreeningRules()
     out: list[PairAgreement] = []
     with store.read() as s:

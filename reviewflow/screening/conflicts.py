@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from reviewflow.access.guard import require_lead
 from reviewflow.errors import InputError
 from reviewflow.screening import flow
 from reviewflow.screening.decisions import ScreeningRules, check_stage, reviewer_row
@@ -56,6 +57,7 @@ def conflicts(
 ) -> list[Conflict]:
     """The records of the stage in conflict (and, with ``include_resolved``, the ones whose
     conflict was resolved), each with every reviewer's decision."""
+    require_lead(store, "reconciliation")
     rules = rules or ScreeningRules()
     check_stage(stage)
     with store.read() as s:
@@ -125,6 +127,7 @@ def resolve(
     """Record the final decision on a conflict. ``resolved_by`` is the adjudicator's name or the
     two reviewers' names (reconciling together). Only records in conflict (or already resolved,
     to revise the resolution) can be resolved; the reason is required."""
+    require_lead(store, "reconciliation")
     rules = rules or ScreeningRules()
     check_stage(stage)
     if decision not in (flow.INCLUDE, flow.EXCLUDE):

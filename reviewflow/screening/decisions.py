@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from reviewflow.access.guard import behind_rls, require_self
 from reviewflow.errors import InputError, ReviewflowError
 from reviewflow.screening import flow
 from reviewflow.store.audit import audit
@@ -110,7 +111,9 @@ def _own(session: Session, reviewer_id: int, record_id: int, stage: str) -> Deci
     ).first()
 
 
-def check_in_stage(session: Session, record_id: int, stage: str, rules: ScreeningRules) -> None:
+def check_in_stage(
+    session: Session, record_id: int, stage: str, rules: ScreeningRules, rls: bool = False
+) -> None:
     """Refuse a decision on a record that is not in the stage (a duplicate, removed, not
     included at title/abstract, report not retrieved) or whose conflict was already resolved."""
     if session.get(Record, record_id) is None:
@@ -119,8 +122,15 @@ def check_in_stage(session: Session, record_id: int, stage: str, rules: Screenin
     if in_ta.first() is None:
         raise InputError(f"record {record_id}: a duplicate or removed before screening")
     if stage == flow.FULL_TEXT:
-        ta = flow.stage_state(session, flow.TITLE_ABSTRACT, rules.reviewers_per_record, [record_id])
-        if ta.outcome[record_id] != flow.INCLUDE:
+        if rls:
+            included = record_id in flow.sought_ids(session, rules.reviewers_per_record,
+                                                    behind_rls=True)  # fmt: skip
+        else:
+            ta = flow.stage_state(
+                session, flow.TITLE_ABSTRACT, rules.reviewers_per_record, [record_id]
+            )
+            included = ta.outcome[record_id] == flow.INCLUDE
+        if not included:
             raise InputError(f"record {record_id}: not included at title/abstract")
         if record_id in _not_retrieved(session, record_id):
             raise InputError(f"record {record_id}: its report was marked not retrieved")
@@ -165,6 +175,7 @@ def decide(
 ) -> Change:
     """Record (or revise) ``reviewer``'s decision; committed with its audit row on return.
     ``note=None`` keeps the current note."""
+    require_self(store, reviewer, "screening")
     rules = rules or ScreeningRules()
     check_stage(stage)
     reason = _check_decision(stage, decision, reason, rules)
@@ -173,7 +184,7 @@ def decide(
             with store.write() as s:
                 me = reviewer_row(s, reviewer)
                 assert me.id is not None
-                check_in_stage(s, record_id, stage, rules)
+                check_in_stage(s, record_id, stage, rules, behind_rls(store))
                 row = _own(s, me.id, record_id, stage)
                 before = _state(row)
                 old = as_mine(row)
@@ -196,6 +207,7 @@ def decide(
 
 def set_note(store: Store, reviewer: str, record_id: int, stage: str, note: str) -> Change:
     """Change the note on the reviewer's own decision (a note needs a decision first)."""
+    require_self(store, reviewer, "screening")
     check_stage(stage)
     with store.write() as s:
         me = reviewer_row(s, reviewer)
@@ -220,6 +232,7 @@ def _stage_of(entry: AuditEntry) -> str | None:
 def undo(store: Store, reviewer: str, record_id: int, stage: str) -> Change | None:
     """Put the reviewer's decision on the record back as it was before their last change to it
     (found in the audit trail); the undo is audited too. None when there is nothing to undo."""
+    require_self(store, reviewer, "screening")
     check_stage(stage)
     with store.write() as s:
         me = reviewer_row(s, reviewer)
@@ -272,6 +285,7 @@ def undo(store: Store, reviewer: str, record_id: int, stage: str) -> Change | No
 
 
 def my_decision(store: Store, reviewer: str, record_id: int, stage: str) -> MyDecision | None:
+    require_self(store, reviewer, "screening")
     with store.read() as s:
         me = reviewer_row(s, reviewer)
         assert me.id is not None
@@ -280,6 +294,7 @@ def my_decision(store: Store, reviewer: str, record_id: int, stage: str) -> MyDe
 
 def my_decisions(store: Store, reviewer: str, stage: str) -> list[MyDecision]:
     """Every decision of this reviewer at the stage (only theirs), in record order."""
+    require_self(store, reviewer, "screening")
     check_stage(stage)
     with store.read() as s:
         me = reviewer_row(s, reviewer)
@@ -299,6 +314,7 @@ def set_retrieval(
     store: Store, actor: str, record_id: int, retrieved: bool, note: str = ""
 ) -> str | None:
     """Mark a report "not retrieved" (or retrieved again). Returns the previous status."""
+    require_self(store, actor, "full-text retrieval")
     status = "retrieved" if retrieved else "not_retrieved"
     with store.write() as s:
         reviewer_row(s, actor)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
+from reviewflow.access.guard import require_lead
 from reviewflow.errors import InputError
 from reviewflow.store.engine import Store
 from reviewflow.store.models import STAGES, Decision, Reviewer
@@ -21,6 +22,7 @@ COLUMNS = ("record_id", "reviewer", "stage", "decision", "reason", "note", "deci
 
 
 def decision_rows(store: Store) -> list[dict[str, str]]:
+    require_lead(store, "the decisions export")
     order = {stage: i for i, stage in enumerate(STAGES)}
     with store.read() as s:
         rows = s.execute(

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, union
+from sqlalchemy import ColumnElement, CompoundSelect, text, union
 from sqlmodel import Session, col, select
 
 from reviewflow.store.models import (
@@ -139,6 +139,18 @@ class ReviewFlow:
     full_text: StageState
     sought: list[int]  # reports sought for retrieval (title/abstract includes)
     not_retrieved: list[int]
+
+
+def sought_ids(session: Session, required: int, *, behind_rls: bool = False) -> list[int]:
+    """The reports sought for retrieval (the title/abstract includes), in record order.
+
+    ``behind_rls``: on a PostgreSQL team-role connection, where row-level security hides the
+    other reviewers' decisions, the same rule is asked of the ``reviewflow_sought`` function
+    that ``reviewflow team setup-postgres`` installs (it returns ids, never a decision)."""
+    if behind_rls:
+        rows = session.execute(text("SELECT * FROM reviewflow_sought(:n)"), {"n": required})
+        return [int(r[0]) for r in rows]
+    return review_flow(session, required).sought
 
 
 def review_flow(session: Session, required: int) -> ReviewFlow:

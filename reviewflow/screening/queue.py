@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
+from reviewflow.access.guard import behind_rls, require_self
 from reviewflow.screening import flow
 from reviewflow.screening.decisions import (
     Change,
@@ -111,6 +112,7 @@ class ScreeningQueue:
         rules: ScreeningRules | None = None,
         page_size: int = PAGE_SIZE,
     ) -> None:
+        require_self(store, reviewer, "screening")
         self.store, self.reviewer, self.stage = store, reviewer, check_stage(stage)
         self.rules = rules or ScreeningRules()
         self.page_size = page_size
@@ -120,7 +122,9 @@ class ScreeningQueue:
             self.reviewer_id: int = me.id
             self._sought: list[int] = []
             if stage == flow.FULL_TEXT:
-                self._sought = flow.review_flow(s, self.rules.reviewers_per_record).sought
+                self._sought = flow.sought_ids(
+                    s, self.rules.reviewers_per_record, behind_rls=behind_rls(store)
+                )
             self._count_index = _narrow_index(s) if store.is_sqlite else None
         self._entries: dict[int, QueueEntry] = {}  # position → entry, for the pages seen
         self._length: int | None = None

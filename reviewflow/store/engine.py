@@ -80,6 +80,9 @@ class Store:
         self.display_url = redact(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self.busy_timeout_ms = busy_timeout_ms()
+        # who is signed in on this handle (reviewflow.access sets both; None: nobody yet)
+        self.identity: Any = None
+        self.protected: bool | None = None
         if self.is_sqlite:
             db_path = make_url(self.url).database
             if db_path and db_path != ":memory:":

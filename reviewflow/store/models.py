@@ -39,6 +39,40 @@ class Reviewer(SQLModel, table=True):
     name: str = Field(index=True, unique=True, max_length=100)
     role: str = Field(default="reviewer", max_length=20)  # reviewer | adjudicator
     created_at: datetime = Field(default_factory=utcnow)
+    # the PostgreSQL role this reviewer connects as in team mode (``reviewflow team
+    # setup-postgres``); row-level security maps ``current_user`` to the reviewer through it.
+    # Added in migration 0004.
+    db_role: str = Field(
+        default="", sa_column=Column(String(63), nullable=False, server_default="")
+    )
+
+
+class ReviewerSecret(SQLModel, table=True):
+    """A reviewer's passphrase, as a slow salted hash (scrypt); never the passphrase itself.
+    Once any reviewer has one, the review is *protected*: unblinded views need the adjudicator.
+    Added in migration 0004."""
+
+    __tablename__ = "reviewer_secret"
+    id: int | None = Field(default=None, primary_key=True)
+    reviewer_id: int = Field(foreign_key="reviewer.id", unique=True)
+    passphrase_hash: str = Field(max_length=300)
+    set_at: datetime = Field(default_factory=utcnow)
+    set_by: str = Field(default="", max_length=100)
+
+
+class ReviewSession(SQLModel, table=True):
+    """A signed-in session (``reviewflow serve``): the SHA-256 of its random token, whose it is
+    and until when. The browser holds the token in an HttpOnly cookie; the app started for the
+    session gets it from the server. Added in migration 0004."""
+
+    __tablename__ = "review_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    reviewer_id: int = Field(foreign_key="reviewer.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    client: str = Field(default="", max_length=100)
 
 
 class SearchRun(SQLModel, table=True):

@@ -438,10 +438,11 @@ class ScreenApp(App[None]):
     CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "reviewflow"
     ENABLE_COMMAND_PALETTE = False
+    SCREEN: type[ScreeningScreen] = ScreeningScreen
 
     def __init__(self, setup: ScreeningSetup) -> None:
         super().__init__()
-        self.screening = ScreeningScreen(setup)
+        self.screening = self.SCREEN(setup)
         self.title = self.screening.title or self.TITLE
 
     def on_mount(self) -> None:

@@ -47,13 +47,21 @@ def run_core(url: str, reviewer: str, go: Path) -> None:
 
 
 def run_app(url: str, reviewer: str) -> None:
-    from reviewflow.tui.screen_app import DecisionSaved, ScreenApp, ScreeningSetup
+    from reviewflow.tui.screen_app import (
+        DecisionSaved,
+        ScreenApp,
+        ScreeningScreen,
+        ScreeningSetup,
+    )
 
-    class Reporting(ScreenApp):
+    class ReportingScreen(ScreeningScreen):
         def on_decision_saved(self, message: DecisionSaved) -> None:
             super().on_decision_saved(message)
             after = message.change.after
             print(f"{message.change.record_id} {after.decision if after else '-'}", flush=True)
+
+    class Reporting(ScreenApp):
+        SCREEN = ReportingScreen
 
     store = open_store(url)
     app = Reporting(ScreeningSetup(store, reviewer, TA))

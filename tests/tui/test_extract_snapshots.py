@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 from textual.worker import WorkerState
 
 from reviewflow.extraction.forms import Form, shipped_form
@@ -70,6 +71,9 @@ def test_snapshot_study_form_beside_the_report(
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
+        for field in pilot.app.screen.query(Input):  # a blinking cursor made this flaky
+            field.cursor_blink = False
+        await pilot.pause()
 
     app = ExtractApp(store, form, reviewer="reviewer1")
     assert snap_compare(app, terminal_size=SIZE, run_before=open_study)
