@@ -65,5 +65,6 @@ def app_page(review_title: str, who: str, role: str, csrf: str, websocket_url: s
         f'data-session-websocket-url="{escape(websocket_url)}" data-font-size="16"></div>'
         '<div class="ended"><p>This session has ended.</p>'
         '<p><a href="/">Start again</a></p></div>'
+        '<script src="/reviewflow-static/reviewflow.js"></script>'
         '<script src="/static/js/textual.js"></script>',
     )

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -108,7 +109,11 @@ class Person:
             if text in self.screen_text(since):
                 return time.perf_counter()
             self.page.wait_for_timeout(5)
-        raise AssertionError(f"{text!r} never shown; last: {self.screen_text()[-400:]!r}")
+        shot = Path(tempfile.mkdtemp(prefix="reviewflow-browser-")) / "screen.png"
+        self.page.screenshot(path=str(shot))
+        raise AssertionError(
+            f"{text!r} never shown (screenshot {shot}); last: {self.screen_text()[-400:]!r}"
+        )
 
     def press(self, key: str) -> int:
         """Press a key in the terminal; returns the frame count before it (for wait_text)."""

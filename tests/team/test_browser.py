@@ -120,3 +120,60 @@ def test_two_sessions_screening_at_once_lose_nothing(team: Team, browser: Any) -
         (rid, "reviewer2", "exclude" if n % 2 else "maybe")
         for n, rid in enumerate(team.ids[:10], 1)
     ]
+
+
+def test_the_adjudicator_reconciles_and_downloads_the_report(
+    sqlite_team: Team, browser: Any, tmp_path: Any
+) -> None:
+    """Both reviewers screened (through the core, as the tests above do through the browser);
+    the lead resolves a conflict and takes the report home, all in the browser."""
+    from reviewflow.access.identity import check_passphrase, sign_in
+    from reviewflow.screening import decisions as core
+    from reviewflow.store import open_store
+
+    team = sqlite_team
+    for name, decision in (("reviewer1", "include"), ("reviewer2", "exclude")):
+        store = open_store(team.ws.database_url())
+        sign_in(store, check_passphrase(store, name, PASSPHRASES[name]))
+        for rid in team.ids:
+            core.decide(store, name, rid, "title-abstract", decision)
+        store.dispose()
+    with served(team.ws.root) as url:
+        lead = Person(browser, url)
+        lead.sign_in("adjudicator", PASSPHRASES["adjudicator"])
+        lead.wait_text("Reconcile title/abstract conflicts")
+        lead.focus_terminal()
+        for _ in range(3):  # screen ×2, my progress, then: reconcile title/abstract
+            lead.press("ArrowDown")
+        mark = lead.press("Enter")
+        lead.wait_text("reviewer2", since=mark)
+        mark = lead.press("i")
+        lead.wait_text("Why include record", since=mark)
+        lead.page.keyboard.type("both criteria met on reading")
+        mark = lead.press("Enter")
+        lead.page.wait_for_timeout(300)
+        mark = lead.press("q")
+        lead.wait_text("Build the report", since=mark)
+        for _ in range(5):  # reconcile ×2, consensus, agreement, PRISMA, then: the report
+            lead.press("ArrowDown")
+        downloads: list[Any] = []
+        lead.page.on("download", lambda download: downloads.append(download))
+        mark = lead.press("Enter")
+        lead.wait_text("The report is in", since=mark, timeout=180)
+        for _ in range(1200):
+            if downloads:
+                break
+            lead.page.wait_for_timeout(100)
+        assert downloads, "the report was never delivered to the browser"
+        saved = tmp_path / "report.zip"
+        downloads[0].save_as(saved)
+        lead.close()
+    import zipfile
+
+    with zipfile.ZipFile(saved) as z:
+        assert "index.html" in z.namelist()
+    with team.store.engine.connect() as conn:
+        res = conn.execute(text("SELECT record_id, decision, resolved_by, reason FROM resolution"))
+        assert [tuple(r) for r in res] == [
+            (team.ids[0], "include", "adjudicator", "both criteria met on reading")
+        ]

@@ -1,0 +1,18 @@
+// reviewflow serve: a file the app delivers (the report, the PRISMA diagram) downloads in this
+// tab. textual.js would open it in a new window, which browsers block when no click made it.
+(function () {
+  const nativeOpen = window.open.bind(window);
+  window.open = function (url, target, features) {
+    const path = typeof url === "string" ? new URL(url, window.location.href).pathname : "";
+    if (path.startsWith("/download/")) {
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = "";
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      return null;
+    }
+    return nativeOpen(url, target, features);
+  };
+})();
