@@ -21,10 +21,12 @@ the sign-in page is served to someone who has not signed in.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import secrets
 import shlex
+import socket
 import ssl
 import sys
 from collections import defaultdict
@@ -137,10 +139,25 @@ class ReviewServer(Server):
     async def on_startup(self, app: web.Application) -> None:
         self._watch = asyncio.create_task(self._watch_sessions())
 
+    def share_urls(self) -> list[str]:
+        """The addresses others can open: this computer's names when listening everywhere."""
+        if self.host not in ("0.0.0.0", "::", ""):
+            return [f"{self.public_url}/"]
+        scheme = "https" if self.ssl_context else "http"
+        names = [socket.getfqdn()]
+        with contextlib.suppress(OSError):
+            names += socket.gethostbyname_ex(socket.gethostname())[2]
+        seen = [n for i, n in enumerate(names) if n and n not in names[:i]]
+        found = [n for n in seen if n != "localhost" and not n.startswith("127.")]
+        return [f"{scheme}://{n}:{self.port}/" for n in found] or [
+            f"{scheme}://THIS-COMPUTER'S-ADDRESS:{self.port}/ (listening on every network)"
+        ]
+
     def _announce(self, _message: str) -> None:
         """Once listening (aiohttp calls this after binding): the address to share."""
         print(f"reviewflow: serving {self.workspace.config.title!r}", flush=True)
-        print(f"  share this address: {self.public_url}/", flush=True)
+        for url in self.share_urls():
+            print(f"  share this address: {url}", flush=True)
         print("  each person signs in with their reviewer name and passphrase; Ctrl+C stops",
               flush=True)  # fmt: skip
 

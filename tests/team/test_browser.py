@@ -151,7 +151,7 @@ def test_the_adjudicator_reconciles_and_downloads_the_report(
         lead.wait_text("Why include record", since=mark)
         lead.page.keyboard.type("both criteria met on reading")
         mark = lead.press("Enter")
-        lead.page.wait_for_timeout(300)
+        lead.wait_text(f"record {team.ids[0]}: ", since=mark)  # the resolution is saved
         mark = lead.press("q")
         lead.wait_text("Build the report", since=mark)
         for _ in range(5):  # reconcile ×2, consensus, agreement, PRISMA, then: the report
