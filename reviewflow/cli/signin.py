@@ -29,10 +29,9 @@ from reviewflow.workspace import ReviewConfig
 
 SESSION_ENV = "REVIEWFLOW_SESSION"
 PASSPHRASE_ENV = "REVIEWFLOW_PASSPHRASE"
-USER_ENV = "REVIEWFLOW_USER"
 
 
-def read_passphrase(name: str, *, confirm: bool = False) -> str:
+def read_passphrase(name: str) -> str:
     """The passphrase from ``$REVIEWFLOW_PASSPHRASE``, else asked (hidden) on the terminal."""
     if os.environ.get(PASSPHRASE_ENV):
         return os.environ[PASSPHRASE_ENV]
@@ -41,9 +40,7 @@ def read_passphrase(name: str, *, confirm: bool = False) -> str:
             f"{name}'s passphrase is needed and there is no terminal to ask it on: "
             f"set {PASSPHRASE_ENV}"
         )
-    text: str = click.prompt(
-        f"Passphrase for {name}", hide_input=True, confirmation_prompt=confirm, err=True
-    )
+    text: str = click.prompt(f"Passphrase for {name}", hide_input=True, err=True)
     return text
 
 

@@ -89,6 +89,12 @@ class Done(Message):
         self.title, self.text, self.file, self.error = title, text, file, error
 
 
+class ProgressCounted(Message):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
 class HomeScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", show=True),
@@ -149,7 +155,7 @@ class HomeScreen(Screen[None]):
             parts.append(f"{name}: {p.decided:,} of {p.total:,} decided")
         if not self.who.is_lead:
             parts.append(self._extraction_progress())
-        self.post_message(Done("", "Your progress — " + " · ".join(parts)))
+        self.post_message(ProgressCounted("Your progress — " + " · ".join(parts)))
 
     def _extraction_progress(self) -> str:
         from reviewflow.extraction.studies import list_studies
@@ -160,13 +166,15 @@ class HomeScreen(Screen[None]):
         done = my_finished(self.setup.store, self.who.name, ids)
         return f"Extraction: {len(done)} of {len(ids)} included studies finished"
 
+    @on(ProgressCounted)
+    def progress_counted(self, message: ProgressCounted) -> None:
+        self.query_one("#home-progress", Static).update(message.text)
+
     @on(Done)
     def done(self, message: Done) -> None:
         self.busy = False
         if message.error:
             self.notify(message.error, severity="error", timeout=10)
-        elif not message.title:
-            self.query_one("#home-progress", Static).update(message.text)
         else:
             self.app.push_screen(TextScreen(message.title, message.text))
             if message.file is not None:
