@@ -79,6 +79,7 @@ def build(root: Path) -> int:
 
 
 def stamps(person: Person) -> dict[str, Any]:
+    person.page.wait_for_timeout(100)  # let the last frame reach its animation frame
     data: dict[str, Any] = person.page.evaluate("window.__rf")
     return data
 
@@ -128,6 +129,7 @@ def main() -> None:
                 for k in range(1, args.presses + 1):
                     mark = person.press("i")
                     person.wait_text(f"Record {k + 1:,} of", since=mark)
+                person.page.wait_for_timeout(300)  # the last frame's animation frame
                 data = stamps(person)
                 keys = data["keys"][-args.presses :]
                 for k, down in enumerate(keys, 1):

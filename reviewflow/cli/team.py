@@ -143,6 +143,8 @@ def home(app: AppContext) -> None:
     ws = app.workspace()
     store = app.store()
     token = os.environ.get(SESSION_ENV) or None
+    if token == "-":  # started ahead by `reviewflow serve`: the session comes on stdin
+        token = _session_from_server()
     if token:  # started by `reviewflow serve` for a signed-in session
         sign_in(store, session_identity(store, token))
     elif (found := database_identity(store)) is not None:
@@ -154,6 +156,22 @@ def home(app: AppContext) -> None:
         else:
             store.identity = Identity(person.name, person.role, "open")
     HomeApp(HomeSetup(store, ws, token)).run()
+
+
+def _session_from_server() -> str:
+    """Wait for ``TOKEN WIDTH HEIGHT`` on standard input, read a byte at a time so that what
+    follows (the terminal stream) stays for the app's input reader."""
+    import os
+
+    line = b""
+    while not line.endswith(b"\n"):
+        byte = os.read(0, 1)
+        if not byte:
+            raise click.exceptions.Exit(0)  # the server stopped before anyone signed in
+        line += byte
+    token, width, height = line.decode("ascii").split()
+    os.environ["COLUMNS"], os.environ["ROWS"] = width, height
+    return token
 
 
 @click.group()

@@ -29,6 +29,7 @@ import shlex
 import socket
 import ssl
 import sys
+from asyncio.subprocess import PIPE, Process
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -64,19 +65,61 @@ def is_loopback(host: str) -> bool:
 
 
 class SessionApp(AppService):
-    """One app process for one browser tab, signed in as the session's reviewer."""
+    """One app process for one browser tab, signed in as the session's reviewer. The process
+    was started ahead (:class:`Spares`); its session reaches it on its standard input."""
 
-    def __init__(self, command: str, *, token: str, env: dict[str, str], **kwargs: Any) -> None:
+    def __init__(self, command: str, *, token: str, spares: Spares, **kwargs: Any) -> None:
         super().__init__(command, **kwargs)
-        self.token, self.extra_env = token, env
+        self.token, self.spares = token, spares
 
-    def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
-        environment = super()._build_environment(width=width, height=height)
+    async def _open_app_process(self, width: int = 80, height: int = 24) -> Process:
+        process = await self.spares.take()
+        assert process.stdin is not None
+        process.stdin.write(f"{self.token} {width} {height}\n".encode("ascii"))
+        await process.stdin.drain()
+        self._process, self._stdin = process, process.stdin
+        return process
+
+
+class Spares:
+    """One app process started ahead of the next sign-in: Python started, reviewflow and
+    textual imported, the database open; it waits for a session on its standard input
+    (``REVIEWFLOW_SESSION=-``), so a person does not wait for all that after signing in."""
+
+    def __init__(self, command: str, env: dict[str, str]) -> None:
+        base = AppService(command, write_bytes=_ignore, write_str=_ignore, close=_nothing,
+                          download_manager=None)  # type: ignore[arg-type]  # fmt: skip
+        self.env = base._build_environment()
         for name in SCRUBBED_ENV:
-            environment.pop(name, None)
-        environment.update(self.extra_env)
-        environment["REVIEWFLOW_SESSION"] = self.token
-        return environment
+            self.env.pop(name, None)
+        self.env.update(env)
+        self.env["REVIEWFLOW_SESSION"] = "-"
+        self.command = command
+        self._next: asyncio.Task[Process] | None = None
+
+    def _spawn(self) -> asyncio.Task[Process]:
+        return asyncio.create_task(asyncio.create_subprocess_shell(
+            self.command, stdin=PIPE, stdout=PIPE, stderr=PIPE, env=self.env))  # fmt: skip
+
+    def warm(self) -> None:
+        if self._next is None:
+            self._next = self._spawn()
+
+    async def take(self) -> Process:
+        """A started process (the one waiting if it is alive), and the next one started."""
+        task, self._next = self._next or self._spawn(), self._spawn()
+        process = await task
+        if process.returncode is not None:  # it failed on its own: start one now
+            process = await self._spawn()
+        return process
+
+    async def close(self) -> None:
+        if self._next is not None:
+            process = await self._next
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+            self._next = None
 
 
 class ReviewServer(Server):
@@ -105,7 +148,8 @@ class ReviewServer(Server):
             [sys.executable, "-m", "reviewflow", "-w", str(workspace.root), "home"]
         )
         # the app processes open the same database as the server (a password stays out of `ps`)
-        self.app_env = {"REVIEWFLOW_DATABASE_URL": store.url.replace("+psycopg", "", 1)}
+        app_env = {"REVIEWFLOW_DATABASE_URL": store.url.replace("+psycopg", "", 1)}
+        self.spares = Spares(self.app_command, app_env)
         self.static_dir = Path(__file__).parent / "static"
         self._watch: asyncio.Task[None] | None = None
 
@@ -138,6 +182,7 @@ class ReviewServer(Server):
 
     async def on_startup(self, app: web.Application) -> None:
         self._watch = asyncio.create_task(self._watch_sessions())
+        self.spares.warm()
 
     def share_urls(self) -> list[str]:
         """The addresses others can open: this computer's names when listening everywhere."""
@@ -168,6 +213,7 @@ class ReviewServer(Server):
             for service, websocket in list(apps):
                 await websocket.close()
                 await service.stop()
+        await self.spares.close()
 
     def serve(self, debug: bool = False) -> None:
         logging.basicConfig(level=logging.INFO, format="reviewflow serve: %(message)s")
@@ -301,7 +347,7 @@ class ReviewServer(Server):
         width = _int(request.query.get("width"), 80)
         height = _int(request.query.get("height"), 24)
         await websocket.prepare(request)
-        service = SessionApp(self.app_command, token=token, env=self.app_env,
+        service = SessionApp(self.app_command, token=token, spares=self.spares,
                              write_bytes=websocket.send_bytes, write_str=websocket.send_str,
                              close=websocket.close, download_manager=self.download_manager)  # fmt: skip
         entry = (service, websocket)
@@ -345,6 +391,14 @@ async def _reap(service: AppService) -> None:
     except TimeoutError:
         process.kill()
         await process.wait()
+
+
+async def _ignore(_data: Any) -> None:
+    return None
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def _no_content(_request: web.Request) -> web.Response:
