@@ -12,8 +12,9 @@ documentation shows for separate tau² per subgroup; RevMan and meta do the same
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -40,14 +41,61 @@ class StudyResult:
     vi: float
 
 
+_POOLED_KEYS = (
+    "k", "measure", "method", "estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper",
+    "tau2", "i2", "h2", "q", "q_pval", "test", "q_df", "q_kind", "tau2_ci", "theta", "se",
+)  # fmt: skip
+
+
+def pooled_keys(result: Any) -> dict[str, Any]:
+    """The ``--json`` keys every pooled result shares, in the contract's order."""
+    out = {key: getattr(result, key) for key in _POOLED_KEYS}
+    out["tau2_ci"] = list(result.tau2_ci) if result.tau2_ci is not None else None
+    return out
+
+
+def pooled_fields(
+    back: Callable[[float], float],
+    theta: float,
+    se: float,
+    pval: float,
+    ci: tuple[float, float],
+    pi: tuple[float, float],
+    tau2: float,
+    tau2_ci: tuple[float, float] | None,
+    heterogeneity: tuple[float, float, float, float],  # I², H², Q, Q's p-value
+) -> dict[str, Any]:
+    """The fields of a pooled result from a fit: estimate, CI and PI through ``back`` (to the
+    reporting scale), the rest as they are."""
+    i2, h2, q, q_pval = heterogeneity
+    return {
+        "estimate": back(theta),
+        "ci_lower": back(ci[0]),
+        "ci_upper": back(ci[1]),
+        "pi_lower": back(pi[0]),
+        "pi_upper": back(pi[1]),
+        "theta": float(theta),
+        "se": float(se),
+        "pval": float(pval),
+        "tau2": float(tau2),
+        "tau2_ci": tau2_ci,
+        "i2": float(i2),
+        "h2": float(h2),
+        "q": float(q),
+        "q_pval": float(q_pval),
+    }
+
+
 @dataclass(frozen=True)
-class PooledResult:
+class Pooled:
+    """What every pooled result holds (proportions here, effect measures in effect_analysis)."""
+
     k: int
     measure: str
     method: str
     test: str  # "z", "knha" or, for the GLMM, "t"
     level: float
-    estimate: float  # proportion scale from here …
+    estimate: float  # the reporting scale (a proportion, a ratio, …) from here …
     ci_lower: float
     ci_upper: float
     pi_lower: float
@@ -62,6 +110,10 @@ class PooledResult:
     q: float
     q_df: int
     q_pval: float
+
+
+@dataclass(frozen=True)
+class PooledResult(Pooled):
     q_kind: str  # "Q" (inverse variance) or "LRT" (GLMM)
     studies: tuple[StudyResult, ...]
     study_interval: str = "clopper-pearson"
@@ -69,25 +121,7 @@ class PooledResult:
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` contract: proportion scale, I² in percent, weights in percent."""
         return {
-            "k": self.k,
-            "measure": self.measure,
-            "method": self.method,
-            "estimate": self.estimate,
-            "ci_lower": self.ci_lower,
-            "ci_upper": self.ci_upper,
-            "pi_lower": self.pi_lower,
-            "pi_upper": self.pi_upper,
-            "tau2": self.tau2,
-            "i2": self.i2,
-            "h2": self.h2,
-            "q": self.q,
-            "q_pval": self.q_pval,
-            "test": self.test,
-            "q_df": self.q_df,
-            "q_kind": self.q_kind,
-            "tau2_ci": list(self.tau2_ci) if self.tau2_ci is not None else None,
-            "theta": self.theta,
-            "se": self.se,
+            **pooled_keys(self),
             "level": self.level,
             "study_interval": self.study_interval,
             "studies": [
@@ -105,13 +139,28 @@ class PooledResult:
         }
 
 
+class _Pooled(Protocol):
+    @property
+    def theta(self) -> float: ...
+
+    @property
+    def se(self) -> float: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+R = TypeVar("R", bound=_Pooled)
+
+
 @dataclass(frozen=True)
-class SubgroupResult:
-    groups: tuple[tuple[str, PooledResult], ...]
+class SubgroupResult(Generic[R]):
+    """Subgroups of any pooled result (proportions or an effect measure)."""
+
+    groups: tuple[tuple[str, R], ...]
     q_between: float
     q_between_df: int
     q_between_pval: float
-    overall: PooledResult
+    overall: R
 
     def to_dict(self) -> dict[str, Any]:
         out = self.overall.to_dict()
@@ -129,7 +178,7 @@ class SubgroupResult:
 @dataclass(frozen=True)
 class LeaveOneOutRow:
     omitted: str
-    estimate: float  # proportion scale
+    estimate: float  # the reporting scale (a proportion, a ratio, …)
     ci_lower: float
     ci_upper: float
     theta: float  # measure scale
@@ -138,6 +187,14 @@ class LeaveOneOutRow:
     i2: float
     q: float
     q_pval: float
+
+    @classmethod
+    def of(cls, omitted: str, r: Any) -> LeaveOneOutRow:
+        """The row of a result pooled without the study ``omitted``."""
+        return cls(
+            omitted, r.estimate, r.ci_lower, r.ci_upper, r.theta, r.se, r.tau2, r.i2, r.q,
+            r.q_pval,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -250,21 +307,8 @@ def _pool_checked(table: pd.DataFrame, opt: _Options, source: str) -> PooledResu
         method=opt.method,
         test=test,
         level=opt.level,
-        estimate=back(theta),
-        ci_lower=back(ci[0]),
-        ci_upper=back(ci[1]),
-        pi_lower=back(pi[0]),
-        pi_upper=back(pi[1]),
-        theta=float(theta),
-        se=float(se),
-        pval=float(pval),
-        tau2=float(tau2),
-        tau2_ci=tau2_ci,
-        i2=float(i2),
-        h2=float(h2),
-        q=float(q),
+        **pooled_fields(back, theta, se, pval, ci, pi, tau2, tau2_ci, (i2, h2, q, q_pval)),
         q_df=k - 1,
-        q_pval=float(q_pval),
         q_kind=q_kind,
         studies=studies,
         study_interval=opt.study_interval,
@@ -284,7 +328,7 @@ def pool_subgroups(
     level: float = 0.95,
     study_interval: str = "clopper-pearson",
     source: str = "study table",
-) -> SubgroupResult:
+) -> SubgroupResult[PooledResult]:
     """A separate model per subgroup (own tau²) and the test for subgroup differences.
 
     A subgroup of a single study is reported as that study (common-effect, z).
@@ -305,8 +349,16 @@ def pool_subgroups(
             else _Options(opt.measure, "EE", False, opt.level, opt.study_interval)
         )
         groups.append((str(name), _pool_checked(part, part_opt, f"{source}: subgroup {name!r}")))
+    return subgroup_differences(groups, overall, source, subgroup)
+
+
+def subgroup_differences(
+    groups: list[tuple[str, R]], overall: R, source: str, column: str
+) -> SubgroupResult[R]:
+    """The test for subgroup differences: Q of a common-effect model on the subgroup
+    estimates (``theta``) and their standard errors, df = subgroups − 1."""
     if len(groups) < 2:
-        raise InputError(f"{source}: column {subgroup!r} has only one subgroup")
+        raise InputError(f"{source}: column {column!r} has only one subgroup")
     theta = np.array([g.theta for _, g in groups])
     se = np.array([g.se for _, g in groups])
     if np.any(se <= 0):
@@ -343,18 +395,5 @@ def leave_one_out(
     for i in range(len(table)):
         rest = table.drop(index=i).reset_index(drop=True)
         r = _pool_checked(rest, opt, f"{source} without {table['study'].iloc[i]!r}")
-        rows.append(
-            LeaveOneOutRow(
-                omitted=str(table["study"].iloc[i]),
-                estimate=r.estimate,
-                ci_lower=r.ci_lower,
-                ci_upper=r.ci_upper,
-                theta=r.theta,
-                se=r.se,
-                tau2=r.tau2,
-                i2=r.i2,
-                q=r.q,
-                q_pval=r.q_pval,
-            )
-        )
+        rows.append(LeaveOneOutRow.of(str(table["study"].iloc[i]), r))
     return rows

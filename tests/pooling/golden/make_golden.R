@@ -186,3 +186,6 @@ out <- list(
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, null = "null", na = "null", pretty = FALSE),
            file.path(here, "golden", "metafor.json"))
 cat("wrote", length(fits), "fits,", length(glmm), "GLMM fits\n")
+
+# The effect measures (two groups, means, generic), MH, Peto, meta-regression, regtest, trimfill.
+source(file.path(here, "golden", "make_golden_measures.R"))
