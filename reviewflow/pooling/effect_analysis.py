@@ -190,7 +190,9 @@ def prepare(
     table, dropped = checked.frame, list(checked.dropped)
     if table.empty:
         raise InputError(f"{source}: no study has all of {', '.join(roles.values())}")
-    yi, vi, reasons = study_outcomes(opt.measure, table, source, opt.ci_scale, opt.level)
+    yi, vi, reasons = study_outcomes(
+        opt.measure, table, source, opt.ci_scale, opt.level, header_lines
+    )
     keep = np.array([r is None for r in reasons])
     dropped += [(str(s), r) for s, r in zip(table["study"], reasons, strict=True) if r]
     prepared = Prepared(table, yi, vi, family, source, [])
@@ -201,9 +203,40 @@ def prepare(
     return prepared
 
 
-def _data(table: pd.DataFrame, family: str, i: int) -> dict[str, float]:
-    """The study's data as given (generic studies: their yi and vi say it all)."""
-    return {r: float(table[r].iloc[i]) for r in FAMILY_ROLES.get(family, ())}
+def _studies(
+    prep: Prepared,
+    info: Measure,
+    yi: np.ndarray,
+    vi: np.ndarray,
+    weights: np.ndarray,
+    level: float,
+) -> list[EffectStudy]:
+    """Each study with its data as given (generic studies: their yi and vi say it all), its
+    outcome and CI on the reporting scale, and its weight; None where it has no outcome."""
+    z = float(stats.norm.isf((1 - level) / 2))
+    with np.errstate(invalid="ignore"):
+        estimate, low, high = (
+            to_reporting(info, yi + d * z * np.sqrt(vi)).tolist() for d in (0, -1, 1)
+        )
+    roles = FAMILY_ROLES.get(prep.family, ())
+    data = [prep.table[r].to_numpy(dtype=float).tolist() for r in roles]
+    names = prep.table["study"].astype(str).tolist()
+    rows = prep.table["row"].astype(int).tolist()
+    ok = np.isfinite(yi).tolist()
+    return [
+        EffectStudy(
+            study=names[i],
+            data={r: data[j][i] for j, r in enumerate(roles)},
+            yi=float(yi[i]) if ok[i] else None,
+            vi=float(vi[i]) if ok[i] else None,
+            estimate=estimate[i] if ok[i] else None,
+            ci_lower=low[i] if ok[i] else None,
+            ci_upper=high[i] if ok[i] else None,
+            weight=float(weights[i]),
+            row=rows[i],
+        )
+        for i in range(len(yi))
+    ]
 
 
 def fit_prepared(prep: Prepared, opt: EffectOptions) -> EffectResult:
@@ -245,25 +278,7 @@ def fit_prepared(prep: Prepared, opt: EffectOptions) -> EffectResult:
         ci, pi = (f.ci_lower, f.ci_upper), (f.pi_lower, f.pi_upper)
         i2, h2, q, q_df, q_pval, test = f.i2, f.h2, f.q, f.q_df, f.q_pval, f.test
         tests = {}
-    z = float(stats.norm.isf((1 - opt.level) / 2))
-    studies = []
-    for i in range(k):
-        y, v = float(yi[i]), float(vi[i])
-        ok = bool(np.isfinite(y))
-        low, high = (to_reporting(info, y - z * np.sqrt(v)), to_reporting(info, y + z * np.sqrt(v)))
-        studies.append(
-            EffectStudy(
-                study=str(prep.table["study"].iloc[i]),
-                data=_data(prep.table, prep.family, i),
-                yi=y if ok else None,
-                vi=v if ok else None,
-                estimate=float(to_reporting(info, y)) if ok else None,
-                ci_lower=float(low) if ok else None,
-                ci_upper=float(high) if ok else None,
-                weight=float(weights[i]),
-                row=int(prep.table["row"].iloc[i]),
-            )
-        )
+    studies = _studies(prep, info, np.asarray(yi), np.asarray(vi), np.asarray(weights), opt.level)
     dropped = list(prep.dropped)
     if opt.method in ("MH", "PETO"):
         dropped += [

@@ -17,7 +17,7 @@ and their logs are used, as metafor users compute them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +38,11 @@ class Measure:
     family: str
     label: str  # the axis label, e.g. "Risk ratio"
     exp: bool  # reported as exp(yi): a ratio, on a log axis
+
+    @property
+    def fixed_decimals(self) -> bool:
+        """Ratios and SMDs are written with 2 decimals; the rest by the CI's width."""
+        return self.exp or self.name == "SMD"
 
 
 FAMILY_ROLES = {
@@ -148,11 +153,17 @@ def study_outcomes(
     source: str,
     ci_scale: str = "model",
     level: float = 0.95,
+    header_lines: int | None = None,
 ) -> tuple[FloatArray, FloatArray, list[str | None]]:
     """``yi``, ``vi`` per study of a checked table, and for each study that cannot be computed
     (NaN) the reason; InputError where metafor would stop (a negative mean for MNLN, a
     sampling variance of 0)."""
     family = MEASURES[measure].family
+    rows = frame["row"].to_numpy()
+
+    def at(i: int) -> str:  # "file.csv: row 3 (line 4)"
+        line = f" (line {rows[i] + header_lines})" if header_lines is not None else ""
+        return f"{source}: row {rows[i]}{line}"
 
     def col(name: str) -> FloatArray:
         return frame[name].to_numpy(dtype=float)
@@ -165,16 +176,15 @@ def study_outcomes(
         )
     elif family == "mean":
         if measure == "MNLN" and np.any(col("mean") < 0):
-            row = int(frame["row"].to_numpy()[np.argmax(col("mean") < 0)])
-            raise InputError(f"{source}: row {row}: MNLN needs means ≥ 0 (a log mean)")
+            raise InputError(f"{at(int(np.argmax(col('mean') < 0)))}: MNLN needs means ≥ 0")
         yi, vi = escalc_one_mean(measure, col("mean"), col("sd"), col("n"))
     else:
-        yi, vi = _generic(frame, source, ci_scale, level)
+        yi, vi = _generic(frame, at, ci_scale, level)
     zero = vi == 0
     if np.any(zero):
-        row = int(frame["row"].to_numpy()[np.argmax(zero)])
         raise InputError(
-            f"{source}: row {row}: the study's sampling variance is 0 (SD 0), it cannot be weighted"
+            f"{at(int(np.argmax(zero)))}: the study's sampling variance is 0 (SD 0), "
+            "it cannot be weighted"
         )
     reasons = [None if np.isfinite(y) else _why(measure) for y in yi]
     return yi, vi, reasons
@@ -189,7 +199,7 @@ def _why(measure: str) -> str:
 
 
 def _generic(
-    frame: pd.DataFrame, source: str, ci_scale: str, level: float
+    frame: pd.DataFrame, at: Callable[[int], str], ci_scale: str, level: float
 ) -> tuple[FloatArray, FloatArray]:
     if "yi" in frame.columns:
         yi = frame["yi"].to_numpy(dtype=float)
@@ -197,17 +207,17 @@ def _generic(
             return yi, frame["vi"].to_numpy(dtype=float)
         return yi, frame["sei"].to_numpy(dtype=float) ** 2
     est, low, high = (frame[c].to_numpy(dtype=float) for c in ("estimate", "ci_lower", "ci_upper"))
-    rows = frame["row"].to_numpy()
     for i in range(len(est)):
-        if not low[i] <= est[i] <= high[i] or low[i] == high[i]:
+        if not low[i] <= est[i] <= high[i]:
             raise InputError(
-                f"{source}: row {rows[i]}: the estimate {est[i]:g} is not inside its CI "
-                f"{low[i]:g} to {high[i]:g}"
+                f"{at(i)}: the estimate {est[i]:g} is not inside its CI {low[i]:g} to {high[i]:g}"
             )
+        if low[i] == high[i]:
+            raise InputError(f"{at(i)}: the CI has no width ({low[i]:g} to {high[i]:g})")
         if ci_scale == "ratio" and low[i] <= 0:
             raise InputError(
-                f"{source}: row {rows[i]}: a ratio and its CI must be positive "
-                f"(got {low[i]:g}); give --ci-scale model for values on the log scale"
+                f"{at(i)}: a ratio and its CI must be positive (got {low[i]:g}); "
+                "give --ci-scale model for values on the log scale"
             )
     if ci_scale == "ratio":
         est, low, high = np.log(est), np.log(low), np.log(high)

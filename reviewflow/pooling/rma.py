@@ -89,11 +89,18 @@ class _Weighted:
 
     def __init__(self, yi: FloatArray, X: FloatArray, w: FloatArray) -> None:
         self.w = w
+        self.X = X
+        self.ones = X.shape[1] == 1  # the intercept-only model: sums instead of matrices
+        if self.ones:
+            sw = float(np.sum(w))
+            self.inv = np.array([[1.0 / sw]])
+            self.beta = np.array([float(np.sum(w * yi)) / sw])
+            self.resid = yi - self.beta[0]
+            return
         xtw = X.T * w
         self.inv = np.linalg.inv(xtw @ X)  # (X'WX)⁻¹, p × p
         self.beta = self.inv @ (xtw @ yi)
         self.resid = yi - X @ self.beta
-        self.X = X
 
     def rss(self) -> float:  # Y'PY
         return float(np.sum(self.w * self.resid**2))
@@ -102,6 +109,8 @@ class _Weighted:
         return float(np.sum((self.w * self.resid) ** 2))
 
     def _xt(self, power: int) -> FloatArray:  # X'W^power X
+        if self.ones:
+            return np.array([[float(np.sum(self.w**power))]])
         return np.asarray((self.X.T * self.w**power) @ self.X)
 
     def tr_p(self) -> float:

@@ -96,6 +96,7 @@ def egger(
     k = len(yi)
     if k < 3:
         raise ValueError(f"Egger's test needs at least 3 studies (got {k})")
+    _differ(vi, "Egger's test")
     X = np.column_stack([np.ones(k), np.sqrt(vi)])
     fit = rma.fit_model(yi, vi, X, method, test, level)
     return EggerTest(
@@ -116,7 +117,14 @@ def _beta(yi: FloatArray, vi: FloatArray, method: str) -> float:
     return float(rma.fit_model(yi, vi, np.ones((len(yi), 1)), method, "z").beta[0])
 
 
+def _differ(vi: FloatArray, what: str) -> None:
+    """The SE as a moderator needs SEs that differ (metafor stops on the rank-deficient model)."""
+    if np.ptp(vi) <= 1e-12 * np.max(vi):
+        raise ValueError(f"{what} needs studies whose standard errors differ (all are the same)")
+
+
 def _side(yi: FloatArray, vi: FloatArray, method: str) -> str:
+    _differ(vi, "trim-and-fill (choosing the side)")
     X = np.column_stack([np.ones(len(yi)), np.sqrt(vi)])
     slope = rma.fit_model(yi, vi, X, method, "z").beta[1]
     return "right" if slope < 0 else "left"
