@@ -455,9 +455,9 @@ def export_extraction(
 
 # -- hand-off to pooling (reviewflow pool --outcome NAME) -------------------------------------
 def outcome_study_table(outcome: str, subgroup: str | None) -> tuple[pd.DataFrame, str]:
-    """The workspace's consensus extraction of one outcome as a pooling table (study, events,
-    total[, subgroup]) and a name for messages. Studies without the outcome are left out (said
-    on stderr)."""
+    """The workspace's consensus extraction of one outcome as a pooling table (study, then
+    events, total or mean, sd, n[, subgroup]) and a name for messages. Studies without the
+    outcome are left out (said on stderr)."""
     from reviewflow.extraction.export import outcome_table
 
     ctx = click.get_current_context()
@@ -470,13 +470,15 @@ def outcome_study_table(outcome: str, subgroup: str | None) -> tuple[pd.DataFram
         app.store(), form, outcome, app.workspace().config.reviewers_per_record, subgroup
     )
     source = f"consensus extraction, outcome {outcome!r}"
+    parts = "/".join(c for c in table.columns if c not in ("study", "subgroup"))
     if skipped:
         click.echo(
-            f"{len(skipped)} studies without events/total for {outcome}: {', '.join(skipped)}",
+            f"{len(skipped)} studies without {parts} for {outcome}: {', '.join(skipped)}",
             err=True,
         )
     if table.empty:
-        raise InputError(f"{source}: no study has both events and total yet")
+        what = "both events and total" if parts == "events/total" else f"all of {parts}"
+        raise InputError(f"{source}: no study has {what} yet")
     return table, source
 
 

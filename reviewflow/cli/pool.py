@@ -1,27 +1,55 @@
-"""``reviewflow pool``: meta-analysis of proportions from a study table."""
+"""``reviewflow pool``: meta-analysis of a study table (or of the review's extraction)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 
 from reviewflow.cli.common import echo_json
 from reviewflow.errors import InputError
 
-if TYPE_CHECKING:
-    import pandas as pd
+_PLOT_SUFFIXES = (".svg", ".png", ".pdf")
+_MEASURES = ["PLO", "PFT", "PAS", "PR", "PLN", "OR", "RR", "RD", "PETO", "MD", "SMD", "ROM",
+             "MN", "MNLN", "GEN"]  # fmt: skip
+_METHODS = ["REML", "DL", "PM", "ML", "EE", "GLMM", "MH", "PETO"]
+# (option, role, help): the columns of each data type
+_ROLES = [
+    ("--events", "events", "Proportions: events per study."),
+    ("--total", "total", "Proportions: patients per study."),
+    ("--events1", "events1", "Two groups, binary: events in group 1 (experimental)."),
+    ("--total1", "total1", "Two groups, binary: patients in group 1."),
+    ("--events2", "events2", "Two groups, binary: events in group 2 (control)."),
+    ("--total2", "total2", "Two groups, binary: patients in group 2."),
+    ("--mean1", "mean1", "Two groups, continuous: mean in group 1."),
+    ("--sd1", "sd1", "Two groups, continuous: SD in group 1."),
+    ("--n1", "n1", "Two groups, continuous: patients in group 1."),
+    ("--mean2", "mean2", "Two groups, continuous: mean in group 2."),
+    ("--sd2", "sd2", "Two groups, continuous: SD in group 2."),
+    ("--n2", "n2", "Two groups, continuous: patients in group 2."),
+    ("--mean", "mean", "One group: mean per study."),
+    ("--sd", "sd", "One group: SD per study."),
+    ("--n", "n", "One group: patients per study."),
+    ("--yi", "yi", "Generic: the estimate on the model scale (log OR, MD, …)."),
+    ("--vi", "vi", "Generic: its sampling variance."),
+    ("--sei", "sei", "Generic: its standard error (instead of --vi)."),
+    ("--estimate", "estimate", "Generic: the estimate as printed (with --ci-lower/--ci-upper)."),
+    ("--ci-lower", "ci_lower", "Generic: the lower bound of its 95% CI."),
+    ("--ci-upper", "ci_upper", "Generic: the upper bound of its 95% CI."),
+]
 
-    from reviewflow.pooling.analysis import LeaveOneOutRow, PooledResult, SubgroupResult
 
-_FOREST_SUFFIXES = (".svg", ".png", ".pdf")
+def _role_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for option, role, text in reversed(_ROLES):
+        func = click.option(option, role, metavar="COL", help=text)(func)
+    return func
 
 
 @click.command("pool")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--events", metavar="COL", help="Column with the number of events.")
-@click.option("--total", metavar="COL", help="Column with the number of patients.")
+@_role_options
 @click.option(
     "--study",
     metavar="COL",
@@ -29,21 +57,37 @@ _FOREST_SUFFIXES = (".svg", ".png", ".pdf")
 )
 @click.option(
     "--measure",
-    type=click.Choice(["PLO", "PFT", "PAS", "PR", "PLN"], case_sensitive=False),
-    default="PLO",
-    show_default=True,
-    help="Scale for pooling (metafor's names): logit, Freeman–Tukey, arcsine, raw, log.",
+    type=click.Choice(_MEASURES, case_sensitive=False),
+    help="Effect measure (metafor's names); default by the columns: PLO for proportions, RR "
+    "for two-group binary, MD for two-group continuous, MN for means, GEN for --yi.",
 )
 @click.option(
     "--method",
-    type=click.Choice(["REML", "DL", "PM", "ML", "EE", "GLMM"], case_sensitive=False),
-    default="REML",
-    show_default=True,
-    help="tau² estimator, EE for a common-effect model, or GLMM (binomial-normal).",
+    type=click.Choice(_METHODS, case_sensitive=False),
+    help="tau² estimator (default REML), EE for a common-effect model, MH (Mantel–Haenszel, "
+    "OR/RR/RD), GLMM (proportions, binomial-normal); PETO goes with --measure PETO.",
 )
 @click.option(
-    "--knha", is_flag=True, help="Knapp–Hartung adjustment (t with k−1 df; for the GLMM: t test)."
+    "--knha", is_flag=True, help="Knapp–Hartung adjustment (t with k−p df; for the GLMM: t test)."
 )
+@click.option(
+    "--transform",
+    type=click.Choice(["exp", "none"]),
+    default="none",
+    show_default=True,
+    help="--measure GEN: report exp(estimate) (the estimates are log ratios).",
+)
+@click.option(
+    "--ci-scale",
+    type=click.Choice(["ratio", "model"]),
+    help="--estimate/--ci-lower/--ci-upper are ratios as printed (logs are taken) or on the "
+    "model scale (default: ratio with --transform exp, else model).",
+)
+@click.option("--moderator", "moderators", metavar="COL", multiple=True,
+              help="Meta-regression on this column (numeric, or categorical as dummies); "
+              "repeatable.")  # fmt: skip
+@click.option("--egger", is_flag=True, help="Egger's regression test (metafor's regtest).")
+@click.option("--trimfill", is_flag=True, help="Trim-and-fill (metafor's trimfill, L0).")
 @click.option(
     "--subgroup",
     metavar="COL",
@@ -57,7 +101,7 @@ _FOREST_SUFFIXES = (".svg", ".png", ".pdf")
     type=click.Choice(["clopper-pearson", "wilson"]),
     default="clopper-pearson",
     show_default=True,
-    help="Confidence interval of each study's proportion.",
+    help="Proportions: confidence interval of each study's proportion.",
 )
 @click.option(
     "--outcome",
@@ -65,162 +109,133 @@ _FOREST_SUFFIXES = (".svg", ".png", ".pdf")
     help="Pool this outcome of the review's consensus extraction instead of a FILE.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option(
-    "--forest",
-    metavar="OUT",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write a forest plot (.svg, .png or .pdf).",
-)
+@click.option("--forest", metavar="OUT", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a forest plot (.svg, .png or .pdf).")  # fmt: skip
+@click.option("--funnel", metavar="OUT", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a funnel plot (with the studies trim-and-fill imputes).")  # fmt: skip
+@click.option("--bubble", metavar="OUT", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a bubble plot of the meta-regression (first numeric moderator).")  # fmt: skip
 @click.option("--title", help="Title above the forest plot.")
 def pool_command(
     file: Path | None,
-    events: str | None,
-    total: str | None,
     study: str | None,
-    measure: str,
-    method: str,
+    measure: str | None,
+    method: str | None,
     knha: bool,
+    transform: str,
+    ci_scale: str | None,
+    moderators: tuple[str, ...],
+    egger: bool,
+    trimfill: bool,
     subgroup: str | None,
     leave_one_out: bool,
     study_ci: str,
     outcome: str | None,
     as_json: bool,
     forest: Path | None,
+    funnel: Path | None,
+    bubble: Path | None,
     title: str | None,
+    **columns: str | None,
 ) -> None:
-    """Pool proportions (events/total per study) as R's metafor does: study CIs, pooled
-    estimate with 95% CI and prediction interval, tau², I², Q, on the proportion scale.
+    """Pool a study table as R's metafor does: proportions (events/total), two-group binary
+    (RR, OR, RD; inverse variance, Mantel–Haenszel, Peto), two-group continuous (MD, SMD,
+    ROM), one-group means (MN, MNLN) or generic estimates (--yi/--vi). Study estimates, the
+    pooled estimate with its CI and prediction interval, tau², I², Q; meta-regression,
+    Egger's test, trim-and-fill; forest, funnel and bubble plots.
 
     Example: reviewflow pool studies.csv --events deaths --total n --study author
 
-    In a review: reviewflow pool --outcome mortality (the consensus extraction's events/total).
-    """
-    from reviewflow.pooling import analysis
+    Two groups: reviewflow pool trials.csv --events1 tpos --total1 n1 --events2 cpos
+    --total2 n2 --measure RR --moderator ablat
 
-    if forest is not None and forest.suffix.lower() not in _FOREST_SUFFIXES:
-        raise InputError(f"{forest}: the forest plot must be .svg, .png or .pdf")
+    In a review: reviewflow pool --outcome mortality (the consensus extraction).
+    """
+    from reviewflow.pooling.request import PoolRequest, run
+
+    for plot in (forest, funnel, bubble):
+        if plot is not None and plot.suffix.lower() not in _PLOT_SUFFIXES:
+            raise InputError(f"{plot}: the plot must be .svg, .png or .pdf")
+    roles = {role: column for role, column in columns.items() if column}
+    header_lines: int | None = None
     if outcome is not None:
         if file is not None:
             raise InputError("pool: give either FILE or --outcome, not both")
         from reviewflow.cli.extraction import outcome_study_table
 
-        table, source = outcome_study_table(outcome, subgroup)
+        frame, source = outcome_study_table(outcome, subgroup)
+        roles = {c: c for c in ("events", "total", "mean", "sd", "n") if c in frame.columns}
+        study = "study"
+        if subgroup is not None:
+            subgroup = "subgroup"
     elif file is None:
         raise InputError(
             "pool: give the study table FILE.csv (with --events and --total), or --outcome NAME"
         )
     else:
-        table, source = _read_file(file, events, total, study, subgroup), str(file)
-    grouped = None
-    if subgroup is not None:
-        grouped = analysis.pool_subgroups(
-            table,
-            measure=measure,
-            method=method,
-            knha=knha,
-            study_interval=study_ci,
-            source=source,
-        )
-        result = grouped.overall
-    else:
-        result = analysis.pool(
-            table,
-            measure=measure,
-            method=method,
-            knha=knha,
-            study_interval=study_ci,
-            source=source,
-        )
-    loo = (
-        analysis.leave_one_out(table, measure=measure, method=method, knha=knha, source=source)
-        if leave_one_out
-        else None
+        from reviewflow.pooling.table import read_frame
+
+        if not roles:
+            raise InputError(
+                f"pool: {file}: say which columns hold the data (--events and --total for "
+                "proportions; see reviewflow pool --help)"
+            )
+        frame, source, header_lines = read_frame(file), str(file), 1
+    request = PoolRequest(
+        roles=roles,
+        study=study,
+        measure=measure,
+        method=method,
+        knha=knha,
+        transform=transform,
+        ci_scale=ci_scale,
+        subgroup=subgroup,
+        leave_one_out=leave_one_out,
+        moderators=moderators,
+        egger=egger,
+        trimfill=trimfill,
+        study_interval=study_ci,
     )
+    result = run(request, frame, source, header_lines)
+    _plots(result, forest, funnel, bubble, title)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    from reviewflow.pooling.text_report import report_lines
+
+    for line in report_lines(result):
+        click.echo(line)
+    for name, plot in (("Forest plot", forest), ("Funnel plot", funnel), ("Bubble plot", bubble)):
+        if plot is not None:
+            click.echo(f"\n{name}: {plot}")
+
+
+def _plots(
+    outcome: Any, forest: Path | None, funnel: Path | None, bubble: Path | None, title: str | None
+) -> None:
     if forest is not None:
         from reviewflow.pooling.forest import forest_plot
 
-        forest_plot(grouped if grouped is not None else result, forest, title=title)
-
-    if as_json:
-        data = grouped.to_dict() if grouped is not None else result.to_dict()
-        if loo is not None:
-            data["leave_one_out"] = [row.__dict__ for row in loo]
-        echo_json(data)
+        grouped = outcome.grouped
+        forest_plot(grouped if grouped is not None else outcome.result, forest, title=title)
+    if funnel is None and bubble is None:
         return
-    _print_text(result, grouped, loo, forest)
+    from reviewflow.pooling.plots import bubble_plot, funnel_plot
 
-
-def _read_file(
-    file: Path,
-    events: str | None,
-    total: str | None,
-    study: str | None,
-    subgroup: str | None,
-) -> pd.DataFrame:
-    from reviewflow.pooling.table import read_study_table
-
-    missing = [name for name, value in (("--events", events), ("--total", total)) if not value]
-    if missing:
-        raise InputError(
-            f"pool: {file}: say which columns hold the counts ({' and '.join(missing)})"
+    if funnel is not None:
+        funnel_plot(
+            outcome.yi,
+            outcome.vi,
+            outcome.result.theta,
+            funnel,
+            outcome.label,
+            ratio=outcome.ratio,
+            trimfill=outcome.trimfill,
         )
-    assert events is not None and total is not None
-    study_column = study
-    if study_column is None:
-        import pandas as pd
-
-        try:
-            header = [str(c) for c in pd.read_csv(file, nrows=0, encoding="utf-8-sig").columns]
-        except Exception:  # read_study_table reports the real problem below
-            header = []
-        study_column = "study" if "study" in header else None
-    return read_study_table(file, events, total, study_column, subgroup)
-
-
-def _print_text(
-    result: PooledResult,
-    grouped: SubgroupResult | None,
-    loo: list[LeaveOneOutRow] | None,
-    forest: Path | None,
-) -> None:
-    from reviewflow.pooling.format import (
-        format_heterogeneity,
-        format_proportion,
-        format_result,
-        format_subgroups,
-        percent_decimals,
-    )
-
-    width = max(len(s.study) for s in result.studies)
-    d = percent_decimals(result.estimate)
-    click.echo(f"{'study':<{width}}  {'events/total':>12}  {'proportion (95% CI)':<28}  weight")
-    for s in result.studies:
-        text = format_proportion(s.proportion, s.ci_lower, s.ci_upper, result.level, d)
-        click.echo(
-            f"{s.study:<{width}}  {f'{s.events}/{s.total}':>12}  "
-            f"{text.replace('95% CI ', ''):<28}  {s.weight:5.1f}%"
-        )
-    model = {"EE": "common-effect"}.get(result.method, f"random-effects ({result.method})")
-    if result.method == "GLMM":
-        model = "GLMM (binomial-normal, ML, 7-point adaptive Gauss-Hermite)"
-    test = {"knha": ", Knapp-Hartung", "t": ", t test"}.get(result.test, "")
-    click.echo(
-        f"\nPooled, {model}, {result.measure} scale{test}, k = {result.k}, "
-        f"{sum(s.total for s in result.studies)} patients:"
-    )
-    click.echo(f"  {format_result(result)}")
-    click.echo(f"  Heterogeneity: {format_heterogeneity(result)}")
-    if grouped is not None:
-        click.echo("\nSubgroups (separate models, own τ² each):")
-        for line in format_subgroups(grouped):
-            click.echo(f"  {line}")
-    if loo is not None:
-        click.echo("\nLeave one out:")
-        for row in loo:
-            text = format_proportion(row.estimate, row.ci_lower, row.ci_upper, result.level, d)
-            click.echo(f"  without {row.omitted}: {text}, I² = {row.i2:.0f}%")
-    if forest is not None:
-        click.echo(f"\nForest plot: {forest}")
+    if bubble is not None:
+        if outcome.regression is None:
+            raise InputError("pool: --bubble needs a --moderator")
+        bubble_plot(outcome.regression, bubble, outcome.label, ratio=outcome.ratio)
 
 
 COMMANDS = [pool_command]

@@ -104,24 +104,20 @@ def outcome_table(
     reviewers_per_record: int = 2,
     subgroup: str | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """One binary outcome of the consensus extraction as a pooling table: columns ``study``,
-    ``events``, ``total`` (and ``subgroup``, a study field, when asked). Studies that lack the
-    outcome's events or total are left out and returned by label."""
+    """One outcome of the consensus extraction as a pooling table: columns ``study`` and the
+    outcome's parts (``events``, ``total`` for a binary outcome; ``mean``, ``sd``, ``n`` for a
+    continuous one), and ``subgroup`` (a study field) when asked. Studies that lack a part are
+    left out and returned by label."""
     spec = form.outcome(outcome)
-    if spec.kind != "binary":
-        raise InputError(
-            f"{form.path.name}: outcome {outcome!r} is continuous (mean/SD/n); "
-            "pooling reads events/total outcomes"
-        )
     if subgroup is not None and (not form.has(subgroup) or subgroup.startswith("outcome.")):
         fields = ", ".join(f.key for f in form.study_fields)
         raise InputError(f"{form.path.name}: no study field {subgroup!r} to group by ({fields})")
     frame = extraction_frame(store, form, reviewers_per_record)
-    events, total = f"outcome.{outcome}.events", f"outcome.{outcome}.total"
-    has = frame[events].notna() & frame[total].notna()
+    parts = {key: key.rsplit(".", 1)[1] for key in spec.part_keys()}
+    has = frame[list(parts)].notna().all(axis=1)
     skipped = [str(s) for s in frame.loc[~has, "study"]]
-    columns = ["study", events, total] + ([subgroup] if subgroup else [])
-    table = frame.loc[has, columns].rename(columns={events: "events", total: "total"})
+    columns = ["study", *parts] + ([subgroup] if subgroup else [])
+    table = frame.loc[has, columns].rename(columns=parts)
     if subgroup:
         table = table.rename(columns={subgroup: "subgroup"})
         table["subgroup"] = table["subgroup"].astype("object").where(table["subgroup"].notna(), "")

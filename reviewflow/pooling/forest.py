@@ -1,16 +1,22 @@
-"""Forest plots of pooled proportions, in the manner of R's meta/metafor ``forest``.
+"""Forest plots in the manner of R's meta/metafor ``forest``, for every measure.
 
-Columns: study, events, total, the plot (each study's proportion as a square sized by its
-weight, with its CI), proportion and 95% CI as text, weight. Below: the pooled diamond, the
-prediction interval bar, the heterogeneity line; with subgroups, a block per subgroup with its
-own diamond and the test for subgroup differences. Axis in percent. SVG, PNG or PDF by suffix.
+Columns left to right: the study, its data (events/total, or mean/SD/n, per group), the plot
+(each study's estimate as a square sized by its weight, with its CI; arrows where a CI leaves
+the axis), the estimate and CI as text, the weight, then any extra columns. Below: the pooled
+diamond, the prediction interval bar, the heterogeneity line; with subgroups, a block per
+subgroup with its own diamond and the test for subgroup differences. Ratios are drawn on a log
+axis; two-group and generic measures get a line of no effect (1 for ratios, 0 otherwise).
+SVG, PNG or PDF by suffix.
+
+The columns are :class:`Column` values (``forest_columns.py`` builds them per data type); to
+add a column per study (e.g. risk of bias), pass ``extra_columns`` to :func:`forest_plot`.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,59 +25,95 @@ import matplotlib
 matplotlib.use("Agg")  # headless: no display needed
 import matplotlib.pyplot as plt
 from matplotlib.patches import Polygon
-from matplotlib.ticker import FuncFormatter, MultipleLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from matplotlib.transforms import blended_transform_factory
 
 from reviewflow.errors import InputError
-from reviewflow.pooling.analysis import PooledResult, StudyResult, SubgroupResult
-from reviewflow.pooling.format import (
-    format_heterogeneity,
-    format_p,
-    percent,
-    percent_decimals,
-)
+from reviewflow.pooling.analysis import SubgroupResult
+from reviewflow.pooling.format import format_heterogeneity, format_p
 
 ROW_INCH = 0.24
 _INK = "#1a1a1a"
 _SQUARE = "#4d4d4d"
 _DIAMOND = "#1f4e79"
 _PI = "#b22222"
+_NULL = "#7f7f7f"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A text column: its heading, width (inches), the text for a study, and the (bold) text
+    for a pooled row from the studies in its block and the pooled result."""
+
+    heading: str
+    width: float
+    study: Callable[[Any], str]
+    pooled: Callable[[Sequence[Any], Any], str] | None = None
+    align: str = "right"
+    group: str = ""  # a heading over the adjacent columns of the same group ("Experimental")
+
+
+@dataclass(frozen=True)
+class Axis:
+    log: bool  # ratios: a log axis
+    null: float | None  # the line of no effect (None: none drawn)
+    label: str
+    low: float
+    high: float
+    ticks: tuple[float, ...]
+    tick_text: Callable[[float], str]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a forest plot shows of one kind of result (forest_columns.py makes these)."""
+
+    data_columns: Sequence[Column]
+    result_columns: Sequence[Column]
+    point: Callable[[Any], tuple[float, float, float] | None]  # study → estimate, CI
+    axis: Axis
+    study_key: Callable[[Any], tuple[Any, ...]]  # identifies a study across subgroups
+    interval: Callable[[float, float], str]  # "[low; high]" as the estimate column writes it
+    extra: Sequence[Column] = field(default_factory=tuple)
 
 
 @dataclass
 class _Row:
     kind: str  # "header", "study", "pooled", "pi", "text", "blank"
     label: str = ""
-    study: StudyResult | None = None
-    result: PooledResult | None = None
-    bold: bool = False
+    study: Any = None
+    result: Any = None
+    studies: Sequence[Any] = ()
 
 
-def _model_label(result: PooledResult) -> str:
-    if result.method == "EE":
-        return "Common effect model"
+def model_label(result: Any) -> str:
+    if result.method in ("EE", "MH", "PETO"):
+        return {
+            "MH": "Common effect model (Mantel–Haenszel)",
+            "PETO": "Common effect model (Peto)",
+        }.get(result.method, "Common effect model")
     if result.method == "GLMM":
         return "Random effects model (GLMM)"
     return "Random effects model"
 
 
-def _rows(result: PooledResult | SubgroupResult) -> list[_Row]:
+def _rows(result: Any, key: Callable[[Any], tuple[Any, ...]]) -> list[_Row]:
     rows: list[_Row] = []
     if isinstance(result, SubgroupResult):
         # show each study with its weight in the overall model, as meta's forest does
-        overall_rows: dict[tuple[str, int, int], list[StudyResult]] = {}
+        overall_rows: dict[tuple[Any, ...], list[Any]] = {}
         for s in result.overall.studies:
-            overall_rows.setdefault((s.study, s.events, s.total), []).append(s)
-        used: Counter[tuple[str, int, int]] = Counter()
+            overall_rows.setdefault(key(s), []).append(s)
+        used: Counter[tuple[Any, ...]] = Counter()
         for name, group in result.groups:
-            rows.append(_Row("header", name, bold=True))
+            rows.append(_Row("header", name))
+            shown = []
             for s in group.studies:
-                key = (s.study, s.events, s.total)
-                rows.append(
-                    _Row("study", s.study, study=overall_rows[key][used[key]], result=group)
-                )
-                used[key] += 1
-            rows.append(_Row("pooled", _model_label(group), result=group, bold=True))
+                k = key(s)
+                shown.append(overall_rows[k][used[k]])
+                rows.append(_Row("study", s.study, study=shown[-1], result=group))
+                used[k] += 1
+            rows.append(_Row("pooled", model_label(group), result=group, studies=shown))
             if group.k > 1:
                 rows.append(_Row("text", "Heterogeneity: " + format_heterogeneity(group)))
             rows.append(_Row("blank"))
@@ -80,8 +122,8 @@ def _rows(result: PooledResult | SubgroupResult) -> list[_Row]:
         rows += [_Row("study", s.study, study=s) for s in result.studies]
         rows.append(_Row("blank"))
         overall = result
-    rows.append(_Row("pooled", _model_label(overall), result=overall, bold=True))
-    if overall.method != "EE":
+    rows.append(_Row("pooled", model_label(overall), result=overall, studies=overall.studies))
+    if overall.method not in ("EE", "MH", "PETO"):
         rows.append(_Row("pi", "Prediction interval", result=overall))
     rows.append(_Row("text", "Heterogeneity: " + format_heterogeneity(overall)))
     if isinstance(result, SubgroupResult):
@@ -95,139 +137,105 @@ def _rows(result: PooledResult | SubgroupResult) -> list[_Row]:
     return rows
 
 
-def _axis_limits(result: PooledResult) -> tuple[float, float, float]:
-    """Axis from a multiple of a round step below the lowest bound to one above the highest
-    (within 0–100%), with 2–6 intervals: (low, high, step)."""
-    lows = [s.ci_lower for s in result.studies] + [result.pi_lower, result.ci_lower]
-    highs = [s.ci_upper for s in result.studies] + [result.pi_upper, result.ci_upper]
-    lowest, highest = max(0.0, min(lows)), min(1.0, max(highs))
-    for step in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25):
-        low = max(0.0, math.floor(lowest / step + 1e-9) * step)
-        high = min(1.0, math.ceil(highest / step - 1e-9) * step)
-        if high - low <= 6 * step + 1e-9:
-            break
-    if high - low < 2 * step - 1e-9:  # at least two intervals
-        high = min(1.0, low + 2 * step)
-        low = max(0.0, high - 2 * step)
-    return low, high, step
-
-
 def forest_plot(
-    result: PooledResult | SubgroupResult,
+    result: Any,
     path: Path,
     title: str | None = None,
-    xlabel: str = "Proportion",
+    xlabel: str | None = None,
     dpi: int = 200,
+    extra_columns: Sequence[Column] = (),
 ) -> Path:
-    """Draw the forest plot to ``path`` (.svg, .png or .pdf) and return the path."""
+    """Draw the forest plot of a pooled result (proportions or an effect measure, with or
+    without subgroups) to ``path`` (.svg, .png or .pdf) and return the path."""
+    from reviewflow.pooling.forest_columns import layout_for
+
     suffix = path.suffix.lower()
     if suffix not in (".svg", ".png", ".pdf"):
         raise InputError(f"{path}: the forest plot must be .svg, .png or .pdf")
     overall = result.overall if isinstance(result, SubgroupResult) else result
-    rows = _rows(result)
-    decimals = percent_decimals(overall.estimate)
+    lay = layout_for(overall)
+    axis = lay.axis if xlabel is None else _relabel(lay.axis, xlabel)
+    right = [*lay.result_columns, *lay.extra, *extra_columns]
+    rows = _rows(result, lay.study_key)
+    study_width = max(2.3, 0.075 * max(len(r.label) for r in rows if r.kind != "text"))
+    plot_width, margin, gap = 3.0, 0.2, 0.3
+    left_width = margin + study_width + sum(c.width for c in lay.data_columns)
+    width = left_width + gap + plot_width + sum(c.width for c in right) + margin
+    groups = any(c.group for c in (*lay.data_columns, *right))
     n_rows = len(rows)
-    header_in, footer_in = 0.55 + (0.3 if title else 0), 0.6
+    header_in = 0.55 + (0.3 if title else 0) + (0.22 if groups else 0)
+    footer_in = 0.6
     height = header_in + footer_in + ROW_INCH * n_rows
-    width = 10.0
     fig = plt.figure(figsize=(width, height))
-    # the plot column sits between the count columns and the text columns (figure fractions)
-    left, right = 0.41, 0.71
-    ax = fig.add_axes((left, footer_in / height, right - left, ROW_INCH * n_rows / height))
+    ax = fig.add_axes(
+        (
+            (left_width + gap) / width,
+            footer_in / height,
+            plot_width / width,
+            ROW_INCH * n_rows / height,
+        )
+    )
     ax.set_ylim(n_rows - 0.5, -0.5)
-    low, high, step = _axis_limits(overall)
-    ax.set_xlim(low, high)
+    if axis.log:
+        ax.set_xscale("log")
+    ax.set_xlim(axis.low, axis.high)
     text = blended_transform_factory(fig.transFigure, ax.transData)
-    cols = {"study": 0.02, "events": 0.315, "total": 0.38, "ci": 0.905, "weight": 0.98}
     font: dict[str, Any] = {"fontsize": 9, "color": _INK, "va": "center"}
-    max_weight = max(s.weight for s in overall.studies) or 1.0
 
-    def put(x: float, y: float, s: str, ha: str = "left", bold: bool = False) -> None:
-        fig.text(x, y, s, transform=text, ha=ha, fontweight="bold" if bold else "normal", **font)
+    def put(x_in: float, y: float, s: str, ha: str = "right", bold: bool = False) -> None:
+        fig.text(
+            x_in / width,
+            y,
+            s,
+            transform=text,
+            ha=ha,
+            fontweight="bold" if bold else "normal",
+            **font,
+        )
 
-    # column headings
+    # columns: (x of the text in inches, column)
+    placed: list[tuple[float, Column]] = []
+    x = margin + study_width
+    for c in lay.data_columns:
+        x += c.width
+        placed.append((x, c))
+    x = left_width + gap + plot_width
+    for c in right:
+        x += c.width
+        placed.append((x, c))
     head_y = -1.1
-    for key, label, ha in (
-        ("study", "Study", "left"),
-        ("events", "Events", "right"),
-        ("total", "Total", "right"),
-        ("ci", f"Proportion [{round(100 * overall.level):g}% CI]", "right"),
-        ("weight", "Weight", "right"),
-    ):
-        put(cols[key], head_y, label, ha=ha, bold=True)
+    put(margin, head_y, "Study", ha="left", bold=True)
+    for x_in, c in placed:
+        put(
+            x_in if c.align == "right" else x_in - c.width, head_y, c.heading, ha=c.align, bold=True
+        )
+    _group_headings(put, placed, head_y - 0.95)
     if title:
         fig.text(
-            0.02,
-            1 - 0.25 / height,
-            title,
-            ha="left",
-            va="center",
-            fontsize=11,
-            fontweight="bold",
-            color=_INK,
-        )
+            0.02, 1 - 0.25 / height, title, ha="left", va="center", fontsize=11,
+            fontweight="bold", color=_INK,
+        )  # fmt: skip
+    max_weight = max((s.weight for s in overall.studies), default=1.0) or 1.0
+
+    def cell(x_in: float, c: Column, y: float, value: str, bold: bool = False) -> None:
+        put(x_in if c.align == "right" else x_in - c.width, y, value, ha=c.align, bold=bold)
 
     for y, row in enumerate(rows):
         if row.kind == "header":
-            put(cols["study"], y, row.label, bold=True)
-        elif row.kind == "study" and row.study is not None:
-            s = row.study
-            put(cols["study"], y, s.study)
-            put(cols["events"], y, f"{s.events}", ha="right")
-            put(cols["total"], y, f"{s.total}", ha="right")
-            put(
-                cols["ci"],
-                y,
-                f"{percent(s.proportion, decimals)} "
-                f"[{percent(s.ci_lower, decimals)}; {percent(s.ci_upper, decimals)}]",
-                ha="right",
-            )
-            put(cols["weight"], y, f"{s.weight:.1f}%", ha="right")
-            lo, hi = max(s.ci_lower, low), min(s.ci_upper, high)
-            ax.plot([lo, hi], [y, y], color=_INK, lw=0.9, solid_capstyle="butt", zorder=2)
-            for end, clipped, direction in ((lo, s.ci_lower < low, -1), (hi, s.ci_upper > high, 1)):
-                if clipped:
-                    ax.annotate(
-                        "",
-                        xy=(end, y),
-                        xytext=(end - direction * 0.02, y),
-                        arrowprops={"arrowstyle": "->", "color": _INK, "lw": 0.9},
-                    )
-            if low <= s.proportion <= high:
-                size = 4 + 110 * (s.weight / max_weight)
-                ax.scatter(
-                    [s.proportion],
-                    [y],
-                    marker="s",
-                    s=size,
-                    color=_SQUARE,
-                    edgecolors="none",
-                    zorder=3,
-                    clip_on=False,
-                )
-        elif row.kind == "pooled" and row.result is not None:
+            put(margin, y, row.label, ha="left", bold=True)
+        elif row.kind == "study":
+            put(margin, y, row.label, ha="left")
+            for x_in, c in placed:
+                cell(x_in, c, y, c.study(row.study))
+            point = lay.point(row.study)
+            if point is not None:
+                _draw_study(ax, axis, y, point, row.study.weight / max_weight)
+        elif row.kind == "pooled":
             r = row.result
-            put(cols["study"], y, row.label, bold=True)
-            put(cols["events"], y, f"{sum(s.events for s in r.studies)}", ha="right", bold=True)
-            put(cols["total"], y, f"{sum(s.total for s in r.studies)}", ha="right", bold=True)
-            put(
-                cols["ci"],
-                y,
-                f"{percent(r.estimate, decimals)} "
-                f"[{percent(r.ci_lower, decimals)}; {percent(r.ci_upper, decimals)}]",
-                ha="right",
-                bold=True,
-            )
-            share = (
-                100.0
-                if r is overall
-                else sum(
-                    row.study.weight
-                    for row in rows
-                    if row.kind == "study" and row.study is not None and row.result is r
-                )
-            )
-            put(cols["weight"], y, f"{share:.1f}%", ha="right", bold=True)
+            put(margin, y, row.label, ha="left", bold=True)
+            for x_in, c in placed:
+                if c.pooled is not None:
+                    cell(x_in, c, y, c.pooled(row.studies, r), bold=True)
             diamond = Polygon(
                 [(r.ci_lower, y), (r.estimate, y - 0.36), (r.ci_upper, y), (r.estimate, y + 0.36)],
                 closed=True,
@@ -236,47 +244,87 @@ def forest_plot(
                 zorder=3,
             )
             ax.add_patch(diamond)
-        elif row.kind == "pi" and row.result is not None:
+        elif row.kind == "pi":
             r = row.result
-            put(cols["study"], y, row.label)
-            put(
-                cols["ci"],
-                y,
-                f"[{percent(r.pi_lower, decimals)}; {percent(r.pi_upper, decimals)}]",
-                ha="right",
-            )
-            ax.add_patch(
-                plt.Rectangle(
-                    (r.pi_lower, y - 0.14),
-                    r.pi_upper - r.pi_lower,
-                    0.28,
-                    facecolor=_PI,
-                    edgecolor=_PI,
-                    alpha=0.85,
-                    zorder=3,
-                )
-            )
+            put(margin, y, row.label, ha="left")
+            ci_x, ci_col = placed[len(lay.data_columns)]
+            cell(ci_x, ci_col, y, lay.interval(r.pi_lower, r.pi_upper))
+            ax.plot(
+                [r.pi_lower, r.pi_upper], [y, y], color=_PI, lw=5, alpha=0.85,
+                solid_capstyle="butt", zorder=3,
+            )  # fmt: skip
         elif row.kind == "text":
-            put(cols["study"], y, row.label)
+            put(margin, y, row.label, ha="left")
 
-    # reference line at the pooled estimate, from the first study down to the overall diamond
     last = max(y for y, row in enumerate(rows) if row.kind == "pooled")
     ax.plot([overall.estimate] * 2, [-0.5, last], color=_DIAMOND, lw=0.8, ls=(0, (4, 3)), zorder=1)
+    if axis.null is not None:
+        ax.plot([axis.null] * 2, [-0.5, n_rows - 0.5], color=_NULL, lw=0.9, zorder=1)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     ax.tick_params(axis="y", left=False, labelleft=False)
     ax.tick_params(axis="x", labelsize=8.5, colors=_INK, length=3)
-    ax.xaxis.set_major_locator(MultipleLocator(step))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{100 * v:.0f}%"))
-    ax.set_xlabel(xlabel, fontsize=9, color=_INK)
+    ax.xaxis.set_major_locator(FixedLocator(list(axis.ticks)))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: axis.tick_text(v)))
+    ax.set_xlabel(axis.label, fontsize=9, color=_INK)
     ax.patch.set_alpha(0)
+    return _save(fig, path, suffix, dpi)
+
+
+def _group_headings(put: Callable[..., None], placed: list[tuple[float, Column]], y: float) -> None:
+    """One heading centred over each run of columns with the same group."""
+    i = 0
+    while i < len(placed):
+        group = placed[i][1].group
+        j = i
+        while j + 1 < len(placed) and placed[j + 1][1].group == group:
+            j += 1
+        if group:
+            start = placed[i][0] - placed[i][1].width
+            put((start + placed[j][0]) / 2 + 0.1, y, group, ha="center", bold=True)
+        i = j + 1
+
+
+def _draw_study(
+    ax: Any, axis: Axis, y: float, point: tuple[float, float, float], share: float
+) -> None:
+    estimate, low, high = point
+    lo, hi = max(low, axis.low), min(high, axis.high)
+    if lo < hi:
+        ax.plot([lo, hi], [y, y], color=_INK, lw=0.9, solid_capstyle="butt", zorder=2)
+    for end, clipped, direction in ((lo, low < axis.low, -1), (hi, high > axis.high, 1)):
+        if clipped:
+            back = (
+                end * (1.06 if direction < 0 else 1 / 1.06)
+                if axis.log
+                else end - direction * (axis.high - axis.low) * 0.02
+            )
+            ax.annotate(
+                "",
+                xy=(end, y),
+                xytext=(back, y),
+                arrowprops={"arrowstyle": "->", "color": _INK, "lw": 0.9},
+            )
+    if axis.low <= estimate <= axis.high:
+        ax.scatter(
+            [estimate], [y], marker="s", s=4 + 110 * share, color=_SQUARE, edgecolors="none",
+            zorder=3, clip_on=False,
+        )  # fmt: skip
+
+
+def _relabel(axis: Axis, label: str) -> Axis:
+    return Axis(axis.log, axis.null, label, axis.low, axis.high, axis.ticks, axis.tick_text)
+
+
+def _save(fig: Any, path: Path, suffix: str, dpi: int) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     # text stays text: editable in SVG, embedded TrueType in PDF (what journals ask for)
     try:
         with matplotlib.rc_context({"svg.fonttype": "none", "pdf.fonttype": 42}):
             fig.savefig(path, dpi=dpi, metadata=_metadata(suffix))
     except OSError as exc:
-        raise InputError(f"{path}: cannot write the forest plot ({exc.strerror})") from None
+        raise InputError(f"{path}: cannot write the plot ({exc.strerror})") from None
     finally:
         plt.close(fig)
     return path

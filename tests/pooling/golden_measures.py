@@ -22,6 +22,7 @@ ROLES = {
         "n2": "n2",
     },
     "mean": {"mean": "mean", "sd": "sd", "n": "n"},
+    "proportion": {"events": "events", "total": "total"},
     "yi_vi": {"yi": "yi", "vi": "vi"},
     "ci": {"estimate": "or", "ci_lower": "or_lb", "ci_upper": "or_ub"},
 }
@@ -37,6 +38,8 @@ FAMILY_OF = {
     "senn2013_placebo": "mean",
     "normand1999_arm1": "mean",
     "hackshaw1998": "yi_vi",
+    "hannum2020": "proportion",
+    "pritz1997": "proportion",
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from reviewflow.pooling import rma
+from reviewflow.pooling import effects, rma
 from reviewflow.pooling.effect_analysis import (
     effect_leave_one_out,
     effect_subgroups,
@@ -21,10 +21,10 @@ from reviewflow.pooling.effect_analysis import (
 )
 from reviewflow.pooling.mantel_haenszel import mantel_haenszel, peto
 from reviewflow.pooling.measures import study_outcomes, tables_of
-from reviewflow.pooling.regression import meta_regression
+from reviewflow.pooling.request import PoolRequest, run
 from reviewflow.pooling.small_study import egger, trimfill
 from reviewflow.pooling.table import check_table
-from tests.pooling.golden_data import TOL_IV, as_float, dataset
+from tests.pooling.golden_data import TOL_IV, as_float, counts, dataset
 from tests.pooling.golden_measures import case_name, measures_golden, roles_of
 
 GOLDEN = measures_golden()
@@ -137,19 +137,20 @@ REGRESSIONS = GOLDEN["regressions"]
 
 @pytest.mark.parametrize("case", REGRESSIONS, ids=[case_name(c) for c in REGRESSIONS])
 def test_meta_regression_matches_rma_with_moderators(case: dict[str, Any]) -> None:
-    frame = dataset(case["dataset"])
     mods = case["moderators"] if isinstance(case["moderators"], list) else [case["moderators"]]
-    if case["dataset"] == "bcg":
-        opt = options("binary", "RR", case["method"], case["test"] == "knha")
-        roles = roles_of({"dataset": "bcg"})
-    else:
-        opt = options("generic", "GEN", case["method"], case["test"] == "knha", transform="exp")
-        roles = roles_of({"dataset": "hackshaw1998"})
-    prep = prepare(frame, roles, opt, moderators=mods)
-    values = {m: list(prep.table[f"moderator:{m}"]) for m in mods}
-    reg = meta_regression(
-        prep.yi, prep.vi, values, list(prep.table["study"]), case["method"], case["test"]
+    outcome = run(
+        PoolRequest(
+            roles=roles_of(case),
+            measure=case["measure"],
+            method=case["method"],
+            knha=case["test"] == "knha",
+            transform="exp" if case["measure"] == "GEN" else "none",
+            moderators=tuple(mods),
+        ),
+        dataset(case["dataset"]),
     )
+    reg = outcome.regression
+    assert reg is not None
     assert [c.term for c in reg.coefficients] == case["terms"]
     assert [m.column for m in reg.moderators] == mods
     for key, attr in (("estimate", "estimate"), ("se", "se"), ("zval", "zval"), ("pval", "pval"),
@@ -170,6 +171,9 @@ def test_meta_regression_matches_rma_with_moderators(case: dict[str, Any]) -> No
 
 
 def _small_study_data(case: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    if case["measure"] == "PLO":
+        es = effects.escalc("PLO", *counts(case["dataset"]))
+        return es.yi, es.vi
     roles = roles_of(case)
     table = check_table(dataset(case["dataset"]), roles).frame
     yi, vi, _ = study_outcomes(case["measure"], table, "golden")

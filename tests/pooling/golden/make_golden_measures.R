@@ -162,6 +162,18 @@ for (method in methods) {
   }
 }
 
+# metafor's default control (Fisher scoring to a change < 1e-5, PM's uniroot to tol 1.2e-4), for
+# the record: how far a default run is from the converged values above (not used by the tests).
+defaults <- list()
+for (f in fits) {
+  if (!(f$method %in% c("REML", "ML", "PM")) || f$test != "z" || f$k < 2) next
+  res <- suppressWarnings(rma(f$yi, f$vi, method = f$method))
+  defaults[[length(defaults) + 1]] <- list(
+    dataset = f$dataset, measure = f$measure, input = f$input, method = f$method,
+    estimate = num(res$beta), se = res$se, ci_lower = res$ci.lb, ci_upper = res$ci.ub,
+    tau2 = res$tau2, i2 = res$I2, call = sprintf("rma(yi, vi, method = \"%s\")", f$method))
+}
+
 # --- Mantel-Haenszel and Peto -----------------------------------------------------------------
 mh <- list()
 for (name in names(binary)) {
@@ -191,6 +203,11 @@ for (name in names(binary)) {
 }
 
 # --- meta-regression --------------------------------------------------------------------------
+# proportions (written by make_golden.R): objective vs subjective measurement as a moderator
+hannum <- read.csv(file.path(here, "data", "hannum2020.csv"))
+hannum_plo <- escalc(measure = "PLO", xi = hannum$events, ni = hannum$total)
+pritz <- read.csv(file.path(here, "data", "pritz1997.csv"))
+pritz_plo <- escalc(measure = "PLO", xi = pritz$events, ni = pritz$total)
 bcg <- binary$bcg
 bcg_rr <- escalc(measure = "RR", ai = bcg$events1, n1i = bcg$total1, ci = bcg$events2, n2i = bcg$total2)
 specs <- list(
@@ -201,7 +218,9 @@ specs <- list(
   list(dataset = "bcg", measure = "RR", yi = bcg_rr$yi, vi = bcg_rr$vi, formula = ~ year,
        data = bcg, moderators = "year"),
   list(dataset = "hackshaw1998", measure = "GEN", yi = h$yi, vi = h$vi, formula = ~ design,
-       data = h, moderators = "design")
+       data = h, moderators = "design"),
+  list(dataset = "hannum2020", measure = "PLO", yi = hannum_plo$yi, vi = hannum_plo$vi,
+       formula = ~ subgroup, data = hannum, moderators = "subgroup")
 )
 regressions <- list()
 for (spec in specs) {
@@ -232,7 +251,9 @@ eg_or <- escalc(measure = "OR", ai = eg$events1, n1i = eg$total1, ci = eg$events
 small <- list(
   list(dataset = "bcg", measure = "RR", yi = bcg_rr$yi, vi = bcg_rr$vi),
   list(dataset = "egger2001", measure = "OR", yi = eg_or$yi, vi = eg_or$vi),
-  list(dataset = "hackshaw1998", measure = "GEN", yi = h$yi, vi = h$vi)
+  list(dataset = "hackshaw1998", measure = "GEN", yi = h$yi, vi = h$vi),
+  list(dataset = "hannum2020", measure = "PLO", yi = hannum_plo$yi, vi = hannum_plo$vi),
+  list(dataset = "pritz1997", measure = "PLO", yi = pritz_plo$yi, vi = pritz_plo$vi)
 )
 regtests <- list()
 trimfills <- list()
@@ -313,7 +334,7 @@ out <- list(
   r_version = R.version.string,
   metafor_version = as.character(packageVersion("metafor")),
   metadat_version = as.character(packageVersion("metadat")),
-  fits = fits, mh = mh, regressions = regressions, regtests = regtests, trimfills = trimfills,
+  fits = fits, defaults = defaults, mh = mh, regressions = regressions, regtests = regtests, trimfills = trimfills,
   subgroups = subgroups, leave1out = loo)
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, null = "null", na = "null", pretty = FALSE),
            file.path(here, "golden", "metafor_measures.json"))
