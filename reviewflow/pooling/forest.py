@@ -205,10 +205,14 @@ def forest_plot(
         placed.append((x, c))
     head_y = -1.1
     put(margin, head_y, "Study", ha="left", bold=True)
+
+    def cell(x_in: float, c: Column, y: float, value: str, bold: bool = False) -> None:
+        # right-aligned text ends at the column's right edge; left-aligned starts a gap into it
+        x = x_in if c.align == "right" else x_in - c.width + 0.15
+        put(x, y, value, ha=c.align, bold=bold)
+
     for x_in, c in placed:
-        put(
-            x_in if c.align == "right" else x_in - c.width, head_y, c.heading, ha=c.align, bold=True
-        )
+        cell(x_in, c, head_y, c.heading, bold=True)
     _group_headings(put, placed, head_y - 0.95)
     if title:
         fig.text(
@@ -216,9 +220,6 @@ def forest_plot(
             fontweight="bold", color=_INK,
         )  # fmt: skip
     max_weight = max((s.weight for s in overall.studies), default=1.0) or 1.0
-
-    def cell(x_in: float, c: Column, y: float, value: str, bold: bool = False) -> None:
-        put(x_in if c.align == "right" else x_in - c.width, y, value, ha=c.align, bold=bold)
 
     for y, row in enumerate(rows):
         if row.kind == "header":

@@ -266,3 +266,63 @@ def test_a_study_with_an_empty_cell_is_left_out_and_said(tmp_path: Path) -> None
     assert "Left out: B (no sd (column 's'))" in out
     data = _json(str(path), "--mean", "m", "--sd", "s", "--n", "n")
     assert data["k"] == 2 and data["dropped"] == [{"study": "B", "reason": "no sd (column 's')"}]
+
+
+def test_proportions_gain_meta_regression_egger_and_trimfill() -> None:
+    data = _json(str(DATA / "hannum2020.csv"), "--events", "events", "--total", "total",
+                 "--moderator", "subgroup", "--egger", "--trimfill")  # fmt: skip
+    g = _golden("regressions", dataset="hannum2020", method="REML", test="z")
+    assert (
+        [m["term"] for m in data["moderators"]] == g["terms"] == ["intrcpt", "subgroupSubjective"]
+    )
+    assert data["qm"] == pytest.approx(g["qm"], abs=TOL_IV)
+    assert data["r2"] == pytest.approx(g["r2"], abs=TOL_IV)
+    e = _golden("regtests", dataset="hannum2020", method="REML", test="z")
+    assert data["egger"]["statistic"] == pytest.approx(e["statistic"], abs=TOL_IV)
+    expit = 1 / (1 + math.exp(-e["limit_estimate"]))  # transf.ilogit: the proportion scale
+    assert data["egger"]["limit_estimate"] == pytest.approx(expit, abs=TOL_IV)
+    t = _golden("trimfills", dataset="hannum2020", method="REML", test="z")
+    assert data["trimfill"]["k0"] == t["k0"]
+    assert data["trimfill"]["estimate"] == pytest.approx(
+        1 / (1 + math.exp(-t["estimate"])), abs=TOL_IV
+    )
+    # the proportions' own keys are untouched
+    assert set(data["studies"][0]) == {"study", "events", "total", "proportion", "ci_lower",
+                                       "ci_upper", "weight"}  # fmt: skip
+
+
+def test_more_one_line_errors(tmp_path: Path) -> None:
+    assert "--moderator, --egger and --trimfill need an inverse-variance model" in _error(
+        tmp_path, "e,n\n3,10\n4,12\n5,9\n", "--events", "e", "--total", "n", "--method", "GLMM",
+        "--egger",
+    )  # fmt: skip
+    assert "Egger's test needs at least 3 studies (got 2)" in _error(
+        tmp_path, "e1,n1,e2,n2\n3,10,5,10\n4,12,6,11\n",
+        "--events1", "e1", "--total1", "n1", "--events2", "e2", "--total2", "n2", "--egger",
+    )  # fmt: skip
+    assert "the Mantel–Haenszel risk ratio is not defined (no events in a group)" in _error(
+        tmp_path, "e1,n1,e2,n2\n0,10,5,10\n0,12,6,11\n",
+        "--events1", "e1", "--total1", "n1", "--events2", "e2", "--total2", "n2",
+        "--method", "MH",
+    )  # fmt: skip
+    assert "use --subgroup or --moderator, not both" in _error(
+        tmp_path, None, *BCG, "--subgroup", "alloc", "--moderator", "ablat"
+    )
+    assert "--transform applies to --measure GEN" in _error(
+        tmp_path, None, *BCG, "--transform", "exp"
+    )
+
+
+def test_forest_plot_takes_extra_columns(tmp_path: Path) -> None:
+    """Another column per study after the weight (what a risk-of-bias column will use)."""
+    from reviewflow.pooling.effect_analysis import pool_effects
+    from reviewflow.pooling.forest import Column, forest_plot
+    from tests.pooling.golden_data import dataset
+
+    roles = {"events1": "events1", "total1": "total1", "events2": "events2", "total2": "total2"}
+    result = pool_effects(dataset("bcg"), roles, measure="OR")
+    judged = {s.study: "low" if s.data["total1"] > 1000 else "high" for s in result.studies}
+    column = Column("Bias", 0.6, lambda s: judged[s.study], align="left")
+    path = forest_plot(result, tmp_path / "f.svg", extra_columns=[column])
+    text = path.read_text(encoding="utf-8")
+    assert "Bias" in text and text.count(">high<") + text.count(">low<") >= 13
