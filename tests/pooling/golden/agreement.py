@@ -1,6 +1,7 @@
 """How closely reviewflow agrees with metafor: the largest absolute difference per statistic
-over every case in golden/metafor_measures.json (the effect measures, MH, Peto,
-meta-regression, regtest, trimfill, subgroups, leave-one-out).
+over the inverse-variance fits of golden/metafor.json (proportions) and every case in
+golden/metafor_measures.json (the effect measures, MH, Peto, meta-regression, regtest,
+trimfill, subgroups, leave-one-out).
 
     .venv/bin/python tests/pooling/golden/agreement.py      (from the repository root)
 
@@ -32,7 +33,7 @@ from reviewflow.pooling.measures import study_outcomes, tables_of
 from reviewflow.pooling.request import PoolRequest, run
 from reviewflow.pooling.small_study import egger, trimfill
 from reviewflow.pooling.table import check_table
-from tests.pooling.golden_data import counts, dataset
+from tests.pooling.golden_data import counts, dataset, golden
 from tests.pooling.golden_measures import measures_golden, roles_of
 
 WORST: dict[tuple[str, str], float] = defaultdict(float)
@@ -177,6 +178,20 @@ def groups(golden: dict[str, Any]) -> None:
             note("leave1out", key, [getattr(r, attr) for r in rows], case[key])
 
 
+def proportions(_golden: dict[str, Any]) -> None:
+    """The proportions' fits of golden/metafor.json (make_golden.R), through the same rma."""
+    section = "proportions (metafor.json)"
+    for case in golden()["fits"]:
+        COUNT[section] += 1
+        es = effects.escalc(case["measure"], *counts(case["dataset"]))
+        f = rma.fit(es.yi, es.vi, case["method"], case["test"])
+        for key in ("estimate", "se", "pval", "ci_lower", "ci_upper", "pi_lower", "pi_upper",
+                    "tau2", "i2", "h2", "q", "q_pval", "weights"):  # fmt: skip
+            note(section, key, getattr(f, key), case[key])
+        if f.tau2_ci is not None:
+            note(section, "tau2 CI (Q-profile)", f.tau2_ci, case["tau2_ci"])
+
+
 def defaults(golden: dict[str, Any]) -> None:
     """Not a check: how far metafor's default control stops from the converged fits."""
     converged = {
@@ -194,7 +209,7 @@ def defaults(golden: dict[str, Any]) -> None:
 
 def main() -> None:
     golden = measures_golden()
-    for part in (fits, tables, regressions, small_study, groups, defaults):
+    for part in (proportions, fits, tables, regressions, small_study, groups, defaults):
         part(golden)
     print(f"metafor {golden['metafor_version']}, {golden['r_version']}")
     section = ""
