@@ -119,8 +119,7 @@ def main() -> None:
             person.wait_text("Screen titles and abstracts")
             origin = person.page.evaluate("performance.timeOrigin")
             home_at = drawn_after(stamps(person), 0, "Screen titles and abstracts")
-            person.focus_terminal()
-            mark = person.press("Enter")
+            mark = person.press("Enter")  # the terminal has the focus already
             person.wait_text("Record 1 of", since=mark)
             first_at = drawn_after(stamps(person), home_at, "Record 1 of")
             home_ms.append(origin + home_at - clicked)

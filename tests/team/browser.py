@@ -121,9 +121,6 @@ class Person:
         self.page.keyboard.press(key)
         return mark
 
-    def focus_terminal(self) -> None:
-        self.page.locator("#terminal").click()
-
     def sign_out(self) -> None:
         self.page.click("header.bar button[type=submit]")
         self.page.wait_for_url("**/signin")

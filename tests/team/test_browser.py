@@ -37,8 +37,7 @@ def decisions(store: Store) -> list[tuple[int, str, str]]:
 
 def open_screening(person: Person) -> None:
     person.wait_text("Screen titles and abstracts")
-    person.focus_terminal()
-    mark = person.press("Enter")
+    mark = person.press("Enter")  # no click needed: the page gives the terminal the focus
     person.wait_text("Record 1 of 12", since=mark)
 
 
@@ -142,7 +141,6 @@ def test_the_adjudicator_reconciles_and_downloads_the_report(
         lead = Person(browser, url)
         lead.sign_in("adjudicator", PASSPHRASES["adjudicator"])
         lead.wait_text("Reconcile title/abstract conflicts")
-        lead.focus_terminal()
         for _ in range(3):  # screen ×2, my progress, then: reconcile title/abstract
             lead.press("ArrowDown")
         mark = lead.press("Enter")

@@ -16,3 +16,15 @@
     return nativeOpen(url, target, features);
   };
 })();
+
+// Keys reach the app at once after sign-in: focus the terminal as soon as it exists.
+(function () {
+  let tries = 0;
+  const timer = window.setInterval(function () {
+    const input = document.querySelector(".xterm-helper-textarea");
+    if (input || ++tries > 200) {
+      window.clearInterval(timer);
+      if (input) input.focus();
+    }
+  }, 50);
+})();
