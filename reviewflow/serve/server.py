@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import os
 import secrets
 import shlex
 import socket
@@ -94,6 +95,9 @@ class Spares:
             self.env.pop(name, None)
         self.env.update(env)
         self.env["REVIEWFLOW_SESSION"] = "-"
+        # Textual repaints 1/FPS after a change: 120 halves that wait on every keypress
+        # (textual-serve asks for 60); idle apps do not repaint at all
+        self.env["TEXTUAL_FPS"] = os.environ.get("TEXTUAL_FPS", "120")
         self.command = command
         self._next: asyncio.Task[Process] | None = None
 

@@ -44,10 +44,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(root: Path, *extra: str) -> Iterator[str]:
+def served(root: Path, *extra: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """``reviewflow serve`` on a free loopback port; yields the address it prints."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWFLOW_PASSPHRASE")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWFLOW_PASSPHRASE")} | (
+        env or {}
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "reviewflow", "-w", str(root), "serve", "--port", str(port), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
