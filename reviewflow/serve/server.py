@@ -102,8 +102,10 @@ class Spares:
         self._next: asyncio.Task[Process] | None = None
 
     def _spawn(self) -> asyncio.Task[Process]:
-        return asyncio.create_task(asyncio.create_subprocess_shell(
-            self.command, stdin=PIPE, stdout=PIPE, stderr=PIPE, env=self.env))  # fmt: skip
+        # exec, not a shell: a kill must reach the app itself, or an orphaned app keeps
+        # the pipes open and waiting for it never ends
+        return asyncio.create_task(asyncio.create_subprocess_exec(
+            *shlex.split(self.command), stdin=PIPE, stdout=PIPE, stderr=PIPE, env=self.env))  # fmt: skip
 
     def warm(self) -> None:
         if self._next is None:
@@ -122,7 +124,7 @@ class Spares:
             process = await self._next
             if process.returncode is None:
                 process.kill()
-                await process.wait()
+                await asyncio.wait_for(process.wait(), timeout=10)
             self._next = None
 
 
