@@ -36,13 +36,18 @@ def run_core(url: str, reviewer: str, go: Path) -> None:
     (go.parent / f"ready-{reviewer}").touch()
     while not go.exists():  # both processes start together
         time.sleep(0.01)
+    # a short pause between decisions (a person is a thousand times slower): in a tight loop
+    # the writer that holds SQLite's lock takes it again at once while the other process's
+    # busy handler sleeps, so one reviewer could finish before the other wrote anything
     for i, rid in enumerate(ids):
         core.decide(store, reviewer, rid, TA, expected(i, False))
         print(f"{rid} {expected(i, False)}", flush=True)
+        time.sleep(0.001)
     for i, rid in enumerate(ids):
         if i % 4 == 0:
             core.decide(store, reviewer, rid, TA, expected(i, True))
             print(f"{rid} {expected(i, True)}", flush=True)
+            time.sleep(0.001)
     store.dispose()
 
 
