@@ -24,9 +24,19 @@ A form has study-level fields and outcome blocks::
     label = "Mortality at 90 days"
     kind = "binary"                  # binary: events / total; continuous: mean / sd / n
 
+    [[outcomes]]
+    key = "tb"
+    label = "Tuberculosis"
+    kind = "binary"
+    groups = ["Vaccinated", "Not vaccinated"]   # two groups: events1/total1, events2/total2
+    measure = "OR"                   # optional: how `reviewflow pool` pools it (metafor's names)
+
 Every outcome becomes fields named ``outcome.<key>.events`` and ``outcome.<key>.total`` (or
-``.mean``, ``.sd``, ``.n``): the names stored in the database and used as export columns.
-Any mistake in the file is one :class:`FormError` naming the file and the field.
+``.mean``, ``.sd``, ``.n``); an outcome with ``groups`` has them per group, numbered 1
+(experimental) and 2 (control): ``outcome.<key>.events1`` … ``.total2`` or ``.mean1`` …
+``.n2``. These are the names stored in the database, used as export columns, and the
+columns ``reviewflow pool`` reads. Any mistake in the file is one :class:`FormError` naming
+the file and the field.
 """
 
 from __future__ import annotations
@@ -63,11 +73,22 @@ class FormField:
     maximum: float | None = None
     choices: tuple[str, ...] = ()
     outcome: str = ""  # the outcome key, for outcome.<key>.<part> fields
-    part: str = ""  # events | total | mean | sd | n
+    part: str = ""  # events | total | mean | sd | n, numbered 1/2 in a two-group outcome
+    group: str = ""  # the group's name, in a two-group outcome
 
     @property
     def numeric(self) -> bool:
         return self.type in ("integer", "number")
+
+
+# (kind, two groups) → the data type pooling calls it (reviewflow.pooling.measures)
+FAMILIES = {
+    ("binary", False): "proportion",
+    ("continuous", False): "mean",
+    ("binary", True): "binary",
+    ("continuous", True): "continuous",
+}
+_BASE_PARTS = {"binary": ("events", "total"), "continuous": ("mean", "sd", "n")}
 
 
 @dataclass(frozen=True)
@@ -77,10 +98,23 @@ class Outcome:
     kind: str = "binary"
     help: str = ""
     unit: str = ""  # continuous outcomes: the unit of mean and SD
+    groups: tuple[str, ...] = ()  # two names for a two-group outcome, else empty
+    measure: str = ""  # the measure pooling uses by default ("" = the data type's default)
+
+    @property
+    def family(self) -> str:
+        """The data type pooling sees: proportion, mean, binary or continuous."""
+        return FAMILIES[self.kind, bool(self.groups)]
+
+    def parts(self) -> tuple[str, ...]:
+        """``events, total`` … or, with two groups, ``events1, total1, events2, total2`` …"""
+        base = _BASE_PARTS[self.kind]
+        if not self.groups:
+            return base
+        return tuple(f"{p}{g}" for g in ("1", "2") for p in base)
 
     def part_keys(self) -> tuple[str, ...]:
-        parts = ("events", "total") if self.kind == "binary" else ("mean", "sd", "n")
-        return tuple(f"outcome.{self.key}.{p}" for p in parts)
+        return tuple(f"outcome.{self.key}.{p}" for p in self.parts())
 
 
 @dataclass(frozen=True)
@@ -121,24 +155,37 @@ class Form:
         raise InputError(f"{self.path.name}: no outcome {key!r} (outcomes: {known})")
 
 
+# part → (label, type, help, unit is the outcome's, minimum)
+_PART_SPECS = {
+    "events": ("events", "integer", "Patients with the outcome", False, 0.0),
+    "total": ("total", "integer", "Patients assessed for the outcome", False, 1.0),
+    "mean": ("mean", "number", "", True, None),
+    "sd": ("SD", "number", "", True, 0.0),
+    "n": ("n", "integer", "", False, 1.0),
+}
+
+
 def _outcome_fields(o: Outcome) -> tuple[FormField, ...]:
-    if o.kind == "binary":
-        return (
-            FormField(f"outcome.{o.key}.events", f"{o.label}: events", "integer",
-                      help="Patients with the outcome", unit="patients", minimum=0,
-                      outcome=o.key, part="events"),
-            FormField(f"outcome.{o.key}.total", f"{o.label}: total", "integer",
-                      help="Patients assessed for the outcome", unit="patients", minimum=1,
-                      outcome=o.key, part="total"),
-        )  # fmt: skip
-    return (
-        FormField(f"outcome.{o.key}.mean", f"{o.label}: mean", "number", unit=o.unit,
-                  outcome=o.key, part="mean"),
-        FormField(f"outcome.{o.key}.sd", f"{o.label}: SD", "number", unit=o.unit, minimum=0,
-                  outcome=o.key, part="sd"),
-        FormField(f"outcome.{o.key}.n", f"{o.label}: n", "integer", unit="patients", minimum=1,
-                  outcome=o.key, part="n"),
-    )  # fmt: skip
+    out = []
+    for part in o.parts():
+        base, number = part.rstrip("12"), part[len(part.rstrip("12")) :]
+        name, ftype, help_text, own_unit, minimum = _PART_SPECS[base]
+        group = o.groups[int(number) - 1] if number else ""
+        unit = o.unit if own_unit else "patients"
+        out.append(
+            FormField(
+                f"outcome.{o.key}.{part}",
+                f"{o.label}: {group + ' ' if group else ''}{name}",
+                ftype,
+                help=help_text,
+                unit=unit,
+                minimum=minimum,
+                outcome=o.key,
+                part=part,
+                group=group,
+            )
+        )
+    return tuple(out)
 
 
 def _number(value: Any, where: str, name: str) -> float | None:
@@ -173,7 +220,7 @@ def _key(entry: dict[str, Any], where: str, seen: set[str]) -> str:
 
 
 _FIELD_KEYS = {"key", "label", "type", "help", "unit", "required", "min", "max", "choices"}
-_OUTCOME_KEYS = {"key", "label", "kind", "help", "unit"}
+_OUTCOME_KEYS = {"key", "label", "kind", "help", "unit", "groups", "measure"}
 
 
 def _parse_field(entry: Any, i: int, where0: str, seen: set[str]) -> FormField:
@@ -240,13 +287,41 @@ def _parse_outcome(entry: Any, i: int, where0: str, seen: set[str]) -> Outcome:
     kind = entry.get("kind", "binary")
     if kind not in OUTCOME_KINDS:
         raise FormError(f"{where}: unknown kind {kind!r} (kinds: {', '.join(OUTCOME_KINDS)})")
-    return Outcome(
+    groups = entry.get("groups", [])
+    if (
+        not isinstance(groups, list)
+        or len(groups) not in (0, 2)
+        or not all(isinstance(g, str) and g.strip() for g in groups)
+        or len({g.strip().lower() for g in groups}) != len(groups)
+    ):
+        raise FormError(
+            f"{where}: 'groups' must name two different groups, experimental first "
+            '(e.g. groups = ["Stent", "No stent"])'
+        )
+    outcome = Outcome(
         key=key,
         label=_string(entry, "label", where, key.replace("_", " ").capitalize()),
         kind=kind,
         help=_string(entry, "help", where),
         unit=_string(entry, "unit", where),
+        groups=tuple(g.strip() for g in groups),
+        measure=_string(entry, "measure", where).upper(),
     )
+    if outcome.measure:
+        _check_measure(outcome, where)
+    return outcome
+
+
+def _check_measure(outcome: Outcome, where: str) -> None:
+    from reviewflow.pooling.measures import MEASURES
+
+    fitting = [m.name for m in MEASURES.values() if m.family == outcome.family]
+    if outcome.measure not in fitting:
+        what = f"{'a two-group' if outcome.groups else 'a one-group'} {outcome.kind} outcome"
+        raise FormError(
+            f"{where}: measure {outcome.measure!r} does not fit {what} "
+            f"(choose {', '.join(fitting)})"
+        )
 
 
 def parse_form(text: str, path: Path) -> Form:

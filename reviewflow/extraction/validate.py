@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from reviewflow.extraction.forms import Form, FormField
+from reviewflow.extraction.forms import Form, FormField, Outcome
 
 YES = ("yes", "y", "true", "1")
 NO = ("no", "n", "false", "0")
@@ -105,8 +105,8 @@ def check_value(f: FormField, text: str) -> Checked:
 
 def check_study(form: Form, values: Mapping[str, str], *, complete: bool = False) -> list[Problem]:
     """Every problem in one study's values (field order): each value's own check, then
-    outcome rules (events ≤ total; both or neither of events/total). ``complete=True`` also
-    reports required fields left empty."""
+    outcome rules (events ≤ total in each group; all of an outcome's parts or none).
+    ``complete=True`` also reports required fields left empty."""
     problems: list[Problem] = []
     normal: dict[str, str] = {}
     for f in form.fields:
@@ -119,29 +119,35 @@ def check_study(form: Form, values: Mapping[str, str], *, complete: bool = False
         elif complete and f.required:
             problems.append(Problem(f.key, f"{f.label}: required"))
     for o in form.outcomes:
-        if o.kind == "binary":
-            ev, tot = f"outcome.{o.key}.events", f"outcome.{o.key}.total"
-            if ev in normal and tot in normal and int(normal[ev]) > int(normal[tot]):
-                problems.append(
-                    Problem(ev, f"{o.label}: events ({normal[ev]}) exceed total ({normal[tot]})")
-                )
-            elif complete and (ev in normal) != (tot in normal):
-                missing = tot if ev in normal else ev
-                part = "total" if missing == tot else "events"
-                problems.append(
-                    Problem(missing, f"{o.label}: {part} missing (give both or neither)")
-                )
+        problems += _outcome_problems(form, o, normal, complete)
+    return problems
+
+
+def _outcome_problems(
+    form: Form, o: Outcome, normal: Mapping[str, str], complete: bool
+) -> list[Problem]:
+    """events ≤ total (per group); with ``complete``, all of an outcome's parts or none."""
+    problems = []
+    key = f"outcome.{o.key}."
+    for number in ("1", "2") if o.groups else ("",):
+        ev, tot = f"{key}events{number}", f"{key}total{number}"
+        if ev in normal and tot in normal and int(normal[ev]) > int(normal[tot]):
+            group = f", {o.groups[int(number) - 1]}" if number else ""
+            problems.append(
+                Problem(ev, f"{o.label}{group}: events ({normal[ev]}) exceed total ({normal[tot]})")
+            )
+    keys = o.part_keys()
+    given = [k for k in keys if k in normal]
+    if complete and given and len(given) != len(keys):
+        missing = next(k for k in keys if k not in normal)
+        if o.groups:
+            parts = "events and total" if o.kind == "binary" else "mean, SD and n"
+            rule = f"give {parts} of both groups, or nothing"
+            what = form.get(missing).label.removeprefix(f"{o.label}: ")
         else:
-            parts = [f"outcome.{o.key}.{p}" for p in ("mean", "sd", "n")]
-            given = [p for p in parts if p in normal]
-            if complete and given and len(given) != 3:
-                missing = next(p for p in parts if p not in normal)
-                problems.append(
-                    Problem(
-                        missing,
-                        f"{o.label}: {missing.rsplit('.', 1)[1]} missing (give mean, SD and n)",
-                    )
-                )
+            rule = "give both or neither" if o.kind == "binary" else "give mean, SD and n"
+            what = missing.rsplit(".", 1)[1]
+        problems.append(Problem(missing, f"{o.label}: {what} missing ({rule})"))
     return problems
 
 

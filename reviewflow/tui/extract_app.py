@@ -2,7 +2,8 @@
 
 - The study list: every included study with the reviewer's own progress (fields filled,
   required fields missing, problems). Enter opens a study.
-- A study: the form on the left (study fields, then each outcome's events/total), the report
+- A study: the form on the left (study fields, then each outcome's parts, under a heading per
+  group for a two-group outcome), the report
   on the right (title, citation, abstract, the study's notes and the reviewer's own screening
   notes). A value is saved when Enter is pressed, when the field loses focus, and after a short
   pause in typing; the message under the field says what is wrong with it as it is typed.
@@ -217,8 +218,12 @@ class StudyScreen(Screen[None]):
                     yield ExtractionField(f)
                 for o in form.outcomes:
                     yield Static(f"[b]Outcome[/b]: {o.label}", classes="section")
+                    group = ""
                     for f in form.outcome_fields:
                         if f.outcome == o.key:
+                            if f.group != group:
+                                group = f.group
+                                yield Static(f"[b]{group}[/b]", classes="group")
                             yield ExtractionField(f)
             with VerticalScroll(id="report"):
                 yield Static(id="report-text")
@@ -471,6 +476,7 @@ EXTRACTION_CSS = """
 #study-body { height: 1fr; }
 #form { width: 55%; border-right: solid $primary; }
 #form .section { padding: 1 1 0 1; color: $accent; }
+#form .group { padding: 0 1 0 3; }
 #report { width: 1fr; padding: 0 2; }
 """
 

@@ -83,8 +83,8 @@ class ExtractionField(Vertical):
         elif f.type == "yesno":
             suggester = SuggestFromList(["yes", "no"], case_sensitive=False)
         with Horizontal():
-            label = f.part.capitalize() if f.part and f.part != "sd" else f.label
-            label = "SD" if f.part == "sd" else label
+            part = f.part.rstrip("12")  # events1 → events: the group is a heading above
+            label = ("SD" if part == "sd" else part.capitalize()) if part else f.label
             yield Label(f"{label}{unit}{star}", classes="field-label")
             yield Input(value=self._initial, placeholder=placeholder(f), suggester=suggester)
             yield Label("", classes="field-saved")
