@@ -16,7 +16,7 @@ from reviewflow.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from reviewflow.extraction.forms import Form
+    from reviewflow.extraction.forms import Form, Outcome
     from reviewflow.extraction.studies import StudyInfo
 
 FORM_OPTION = click.option(
@@ -454,23 +454,30 @@ def export_extraction(
 
 
 # -- hand-off to pooling (reviewflow pool --outcome NAME) -------------------------------------
-def outcome_study_table(outcome: str, subgroup: str | None) -> tuple[pd.DataFrame, str]:
+def outcome_study_table(
+    outcome: str,
+    form_name: str | None = None,
+    subgroup: str | None = None,
+    moderators: tuple[str, ...] = (),
+) -> tuple[pd.DataFrame, str, Outcome]:
     """The workspace's consensus extraction of one outcome as a pooling table (study, then
-    events, total or mean, sd, n[, subgroup]) and a name for messages. Studies without the
-    outcome are left out (said on stderr)."""
+    the outcome's parts — events, total; mean, sd, n; or the two groups' events1 … n2 —
+    [subgroup], [moderators]), a name for messages, and the outcome as the form defines it.
+    Studies without the outcome are left out (said on stderr)."""
     from reviewflow.extraction.export import outcome_table
 
     ctx = click.get_current_context()
     app = ctx.find_object(AppContext)
     if app is None:  # pragma: no cover - the group always sets it
         raise InputError("pool --outcome needs the reviewflow command group")
-    form = _form(app, None)
+    form = _form(app, form_name)
+    spec = form.outcome(outcome)
     _studies(app)
-    table, skipped = outcome_table(
-        app.store(), form, outcome, app.workspace().config.reviewers_per_record, subgroup
-    )
+    table, skipped = outcome_table(app.store(), form, outcome,
+                                   app.workspace().config.reviewers_per_record, subgroup,
+                                   moderators)  # fmt: skip
     source = f"consensus extraction, outcome {outcome!r}"
-    parts = "/".join(c for c in table.columns if c not in ("study", "subgroup"))
+    parts = "/".join(spec.parts())
     if skipped:
         click.echo(
             f"{len(skipped)} studies without {parts} for {outcome}: {', '.join(skipped)}",
@@ -479,7 +486,7 @@ def outcome_study_table(outcome: str, subgroup: str | None) -> tuple[pd.DataFram
     if table.empty:
         what = "both events and total" if parts == "events/total" else f"all of {parts}"
         raise InputError(f"{source}: no study has {what} yet")
-    return table, source
+    return table, source, spec
 
 
 COMMANDS = [extract, studies, extraction]

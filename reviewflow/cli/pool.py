@@ -106,7 +106,15 @@ def _role_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--outcome",
     metavar="NAME",
-    help="Pool this outcome of the review's consensus extraction instead of a FILE.",
+    help="Pool this outcome of the review's consensus extraction instead of a FILE (the "
+    "measure follows the outcome's type in the form: proportion, mean, two-group binary or "
+    "continuous).",
+)
+@click.option(
+    "--form",
+    "form_name",
+    metavar="NAME",
+    help="With --outcome: the form in forms/ (default: the only .toml there).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--forest", metavar="OUT", type=click.Path(dir_okay=False, path_type=Path),
@@ -131,6 +139,7 @@ def pool_command(
     leave_one_out: bool,
     study_ci: str,
     outcome: str | None,
+    form_name: str | None,
     as_json: bool,
     forest: Path | None,
     funnel: Path | None,
@@ -149,7 +158,9 @@ def pool_command(
     Two groups: reviewflow pool trials.csv --events1 tpos --total1 n1 --events2 cpos
     --total2 n2 --measure RR --moderator ablat
 
-    In a review: reviewflow pool --outcome mortality (the consensus extraction).
+    In a review: reviewflow pool --outcome mortality (the consensus extraction; RR for a
+    two-group binary outcome, MD for a two-group continuous one, unless the form or
+    --measure says otherwise).
     """
     from reviewflow.pooling.request import PoolRequest, run
 
@@ -161,13 +172,19 @@ def pool_command(
     if outcome is not None:
         if file is not None:
             raise InputError("pool: give either FILE or --outcome, not both")
+        if roles or study is not None:
+            raise InputError("pool: --outcome reads the outcome's columns from the form; "
+                             "do not name columns (--study, --events, …)")  # fmt: skip
         from reviewflow.cli.extraction import outcome_study_table
 
-        frame, source = outcome_study_table(outcome, subgroup)
-        roles = {c: c for c in ("events", "total", "mean", "sd", "n") if c in frame.columns}
+        frame, source, spec = outcome_study_table(outcome, form_name, subgroup, moderators)
+        roles = {part: part for part in spec.parts()}
         study = "study"
+        measure = measure or spec.measure or None
         if subgroup is not None:
             subgroup = "subgroup"
+    elif form_name is not None:
+        raise InputError("pool: --form goes with --outcome (a FILE has no form)")
     elif file is None:
         raise InputError(
             "pool: give the study table FILE.csv (with --events and --total), or --outcome NAME"

@@ -13,6 +13,7 @@ reports that have consensus values (imported from a sheet). This frame is what p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -103,17 +104,26 @@ def outcome_table(
     outcome: str,
     reviewers_per_record: int = 2,
     subgroup: str | None = None,
+    moderators: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, list[str]]:
     """One outcome of the consensus extraction as a pooling table: columns ``study`` and the
     outcome's parts (``events``, ``total`` for a binary outcome; ``mean``, ``sd``, ``n`` for a
-    continuous one), and ``subgroup`` (a study field) when asked. Studies that lack a part are
-    left out and returned by label."""
+    continuous one; numbered 1 and 2 for two groups: ``events1`` … ``total2``, ``mean1`` …
+    ``n2``), ``subgroup`` (a study field) when asked, and each moderator (a study field) under
+    its own name, a missing value as None. Studies that lack a part are left out and
+    returned by label."""
     spec = form.outcome(outcome)
-    if subgroup is not None and (not form.has(subgroup) or subgroup.startswith("outcome.")):
-        fields = ", ".join(f.key for f in form.study_fields)
-        raise InputError(f"{form.path.name}: no study field {subgroup!r} to group by ({fields})")
-    frame = extraction_frame(store, form, reviewers_per_record)
     parts = {key: key.rsplit(".", 1)[1] for key in spec.part_keys()}
+    for name, option in [(subgroup, "group by"), *((m, "use as a moderator") for m in moderators)]:
+        if name is not None and (not form.has(name) or name.startswith("outcome.")):
+            fields = ", ".join(f.key for f in form.study_fields) or "none"
+            raise InputError(f"{form.path.name}: no study field {name!r} to {option} ({fields})")
+        if name in parts.values():
+            raise InputError(
+                f"{form.path.name}: study field {name!r} has the name of an outcome part; "
+                "rename it to use it here"
+            )
+    frame = extraction_frame(store, form, reviewers_per_record)
     has = frame[list(parts)].notna().all(axis=1)
     skipped = [str(s) for s in frame.loc[~has, "study"]]
     columns = ["study", *parts] + ([subgroup] if subgroup else [])
@@ -121,4 +131,7 @@ def outcome_table(
     if subgroup:
         table = table.rename(columns={subgroup: "subgroup"})
         table["subgroup"] = table["subgroup"].astype("object").where(table["subgroup"].notna(), "")
+    for m in moderators:
+        cells = frame.loc[has, m]
+        table[m] = cells.astype("object").where(cells.notna(), None)
     return table.reset_index(drop=True), skipped
