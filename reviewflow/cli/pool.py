@@ -169,6 +169,7 @@ def pool_command(
             raise InputError(f"{plot}: the plot must be .svg, .png or .pdf")
     roles = {role: column for role, column in columns.items() if column}
     header_lines: int | None = None
+    groups: tuple[str, ...] = ()
     if outcome is not None:
         if file is not None:
             raise InputError("pool: give either FILE or --outcome, not both")
@@ -179,7 +180,7 @@ def pool_command(
 
         frame, source, spec = outcome_study_table(outcome, form_name, subgroup, moderators)
         roles = {part: part for part in spec.parts()}
-        study = "study"
+        study, groups = "study", spec.groups
         measure = measure or spec.measure or None
         if subgroup is not None:
             subgroup = "subgroup"
@@ -214,7 +215,7 @@ def pool_command(
         study_interval=study_ci,
     )
     result = run(request, frame, source, header_lines)
-    _plots(result, forest, funnel, bubble, title)
+    _plots(result, forest, funnel, bubble, title, groups)
     if as_json:
         echo_json(result.to_dict())
         return
@@ -228,13 +229,19 @@ def pool_command(
 
 
 def _plots(
-    outcome: Any, forest: Path | None, funnel: Path | None, bubble: Path | None, title: str | None
+    outcome: Any,
+    forest: Path | None,
+    funnel: Path | None,
+    bubble: Path | None,
+    title: str | None,
+    groups: tuple[str, ...] = (),
 ) -> None:
     if forest is not None:
         from reviewflow.pooling.forest import forest_plot
 
         grouped = outcome.grouped
-        forest_plot(grouped if grouped is not None else outcome.result, forest, title=title)
+        result = grouped if grouped is not None else outcome.result
+        forest_plot(result, forest, title=title, groups=groups)
     if funnel is None and bubble is None:
         return
     from reviewflow.pooling.plots import bubble_plot, funnel_plot

@@ -144,16 +144,18 @@ def forest_plot(
     xlabel: str | None = None,
     dpi: int = 200,
     extra_columns: Sequence[Column] = (),
+    groups: Sequence[str] = (),
 ) -> Path:
     """Draw the forest plot of a pooled result (proportions or an effect measure, with or
-    without subgroups) to ``path`` (.svg, .png or .pdf) and return the path."""
+    without subgroups) to ``path`` (.svg, .png or .pdf) and return the path; ``groups``
+    names the two groups above their columns (default Experimental, Control)."""
     from reviewflow.pooling.forest_columns import layout_for
 
     suffix = path.suffix.lower()
     if suffix not in (".svg", ".png", ".pdf"):
         raise InputError(f"{path}: the forest plot must be .svg, .png or .pdf")
     overall = result.overall if isinstance(result, SubgroupResult) else result
-    lay = layout_for(overall)
+    lay = layout_for(overall, groups)
     axis = lay.axis if xlabel is None else _relabel(lay.axis, xlabel)
     right = [*lay.result_columns, *lay.extra, *extra_columns]
     rows = _rows(result, lay.study_key)
@@ -161,9 +163,9 @@ def forest_plot(
     plot_width, margin, gap = 3.0, 0.2, 0.3
     left_width = margin + study_width + sum(c.width for c in lay.data_columns)
     width = left_width + gap + plot_width + sum(c.width for c in right) + margin
-    groups = any(c.group for c in (*lay.data_columns, *right))
+    grouped = any(c.group for c in (*lay.data_columns, *right))
     n_rows = len(rows)
-    header_in = 0.55 + (0.3 if title else 0) + (0.22 if groups else 0)
+    header_in = 0.55 + (0.3 if title else 0) + (0.22 if grouped else 0)
     footer_in = 0.6
     height = header_in + footer_in + ROW_INCH * n_rows
     fig = plt.figure(figsize=(width, height))

@@ -37,11 +37,13 @@ def _sum(role: str) -> Callable[[Sequence[Any], Any], str]:
     return lambda studies, _r: f"{sum(s.data[role] for s in studies):g}"
 
 
-def layout_for(result: Any) -> Layout:
+def layout_for(result: Any, groups: Sequence[str] = ()) -> Layout:
+    """The layout of a result; ``groups`` names the two groups of a two-group measure
+    (default Experimental, Control)."""
     if isinstance(result, PooledResult):
         return _proportions(result)
     assert isinstance(result, EffectResult)
-    return _effects(result)
+    return _effects(result, dict(zip(("1", "2"), groups, strict=True)) if groups else _GROUPS)
 
 
 def _proportions(result: PooledResult) -> Layout:
@@ -94,10 +96,10 @@ def _percent_limits(lowest: float, highest: float) -> tuple[float, float, float]
     return low, high, step
 
 
-def _data_columns(result: EffectResult) -> list[Column]:
+def _data_columns(result: EffectResult, names: dict[str, str]) -> list[Column]:
     if result.family == "binary":
         return [
-            Column(head, _COUNT_W, _value(role), _sum(role), group=_GROUPS[g])
+            Column(head, _COUNT_W, _value(role), _sum(role), group=names[g])
             for g in ("1", "2")
             for head, role in (("Events", f"events{g}"), ("Total", f"total{g}"))
         ]
@@ -112,7 +114,7 @@ def _data_columns(result: EffectResult) -> list[Column]:
                         0.6,
                         _value(role),
                         _sum(role) if head == "N" else None,
-                        group=_GROUPS.get(g, ""),
+                        group=names.get(g, ""),
                     )
                 )
         return columns
@@ -122,7 +124,7 @@ def _data_columns(result: EffectResult) -> list[Column]:
     ]
 
 
-def _effects(result: EffectResult) -> Layout:
+def _effects(result: EffectResult, names: dict[str, str]) -> Layout:
     info = result.info
     d = effect_decimals(result.ci_lower, result.ci_upper, info.fixed_decimals)
 
@@ -152,7 +154,7 @@ def _effects(result: EffectResult) -> Layout:
         else _linear_axis(min(lows), max(highs), null, info.label)
     )
     return Layout(
-        _data_columns(result),
+        _data_columns(result, names),
         results,
         lambda s: None if s.estimate is None else (s.estimate, s.ci_lower, s.ci_upper),
         axis,

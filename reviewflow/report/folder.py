@@ -3,7 +3,8 @@
 Files (all relative to DIR, all linked from ``index.html``):
 
 - ``prisma.svg`` / ``.png`` / ``.pdf``, ``prisma_counts.json``, ``prisma2020_app.csv``
-- ``pooled_results.csv`` / ``.md`` and ``forest_<outcome>.svg`` / ``.png`` per binary outcome
+- ``pooled_results.csv`` / ``.md`` and ``forest_<outcome>.svg`` / ``.png`` per outcome (every
+  outcome type of the form: proportions, means, two-group binary and continuous)
 - ``extraction.csv`` (the consensus extraction, one row per study)
 - ``search_log.csv`` / ``.md`` (PRISMA-S), ``screening_agreement.csv``
 - ``included_studies.csv`` / ``.ris`` (the reports of the included studies)
@@ -113,7 +114,7 @@ def _safe(name: str) -> str:
 
 
 def _extraction_sections(
-    w: _Writer, store: Store, ws: Workspace, form_name: str | None, measure: str, method: str
+    w: _Writer, store: Store, ws: Workspace, form_name: str | None, method: str
 ) -> tuple[html.Section, html.Section, list[PooledRow]]:
     pooled = html.Section("pooled", "Pooled results")
     extraction = html.Section("extraction", "Extraction table")
@@ -138,26 +139,30 @@ def _extraction_sections(
     shown = frame.astype(object).where(frame.notna(), None).to_dict("records")
     extraction.body.append(html.table([{str(k): v for k, v in r.items()} for r in shown]))
 
-    from reviewflow.pooling.analysis import pool
     from reviewflow.pooling.forest import forest_plot
+    from reviewflow.pooling.request import PoolRequest, run
 
     absent: list[str] = []
     for outcome in form.outcomes:
-        if outcome.kind != "binary":
-            absent.append(f"{outcome.label}: a continuous outcome (not pooled as a proportion)")
-            continue
         table, skipped = outcome_table(store, form, outcome.key, rpr)
         if table.empty:
-            absent.append(f"{outcome.label}: no study has both events and total yet")
+            absent.append(f"{outcome.label}: no study has all of {'/'.join(outcome.parts())} yet")
             continue
+        request = PoolRequest(
+            roles={part: part for part in outcome.parts()},
+            study="study",
+            measure=outcome.measure or None,
+            method=method,
+        )
         try:
-            result = pool(table, measure=measure, method=method, source=f"outcome {outcome.key}")
+            result = run(request, table, f"outcome {outcome.key}").result
         except InputError as exc:
             absent.append(f"{outcome.label}: not pooled ({exc.message})")
             continue
         name = f"forest_{_safe(outcome.key)}"
-        forest_plot(result, w.out / f"{name}.svg", title=outcome.label)
-        forest_plot(result, w.out / f"{name}.png", title=outcome.label)
+        for suffix in (".svg", ".png"):
+            forest_plot(result, w.out / f"{name}{suffix}", title=outcome.label,
+                        groups=outcome.groups)  # fmt: skip
         w.files += [w.out / f"{name}.svg", w.out / f"{name}.png"]
         rows.append(pooled_row(outcome.key, outcome.label, result, f"{name}.svg", skipped))
     if rows:
@@ -169,17 +174,11 @@ def _extraction_sections(
                 [r.table_row() for r in rows], numeric=["Studies (k)", "Patients", "Events", "I²"]
             )
         )
-        first = rows[0]
-        pooled.body.append(
-            f"<p class=meta>Random-effects model ({escape(first.method)}) on the "
-            f"{'logit' if first.measure == 'PLO' else escape(first.measure)} scale; study "
-            "intervals Clopper-Pearson; heterogeneity: "
-            + "; ".join(f"{escape(r.label)}: {escape(r.heterogeneity)}" for r in rows)
-            + ".</p>"
-        )
+        pooled.body.append(f"<p class=meta>{escape(_methods_note(rows, method))}</p>")
         for r in rows:
             pooled.body.append(
-                f"<h3>{escape(r.label)}</h3><p>{escape(r.result)}, k = {r.k}, "
+                f"<h3>{escape(r.label)}</h3><p>{escape(r.measure_label)}: "
+                f"{escape(r.result)}, k = {r.k}, "
                 f"{r.patients:,} patients</p>"
                 f'<img class="forest" src="{escape(r.forest_plot, quote=True)}" '
                 f'alt="Forest plot: {escape(r.label, quote=True)}">'
@@ -200,6 +199,30 @@ def _extraction_sections(
     if not rows:
         pooled.absent = "No outcome could be pooled yet."
     return pooled, extraction, rows
+
+
+_SCALES = {"PLO": "logit", "PLN": "log", "PFT": "Freeman–Tukey double-arcsine",
+           "PAS": "arcsine square-root", "PR": "raw proportion"}  # fmt: skip
+
+
+def _methods_note(rows: list[PooledRow], method: str) -> str:
+    """How the table's numbers were pooled, from what the rows hold."""
+    from reviewflow.pooling.measures import MEASURES
+
+    model = "Common-effect model" if method == "EE" else f"Random-effects models ({method})"
+    parts = [model]
+    for r in rows:
+        if r.measure in _SCALES:
+            parts.append(
+                f"{r.label}: a proportion on the {_SCALES[r.measure]} scale, "
+                "study intervals Clopper-Pearson"
+            )
+        elif MEASURES[r.measure].exp:
+            parts.append(f"{r.label}: {r.measure_label.lower()} on the log scale")
+        else:
+            parts.append(f"{r.label}: {r.measure_label[0].lower()}{r.measure_label[1:]}")
+    note = "; ".join(parts) + ". Heterogeneity: "
+    return note + "; ".join(f"{r.label}: {r.heterogeneity}" for r in rows) + "."
 
 
 def _search_section(w: _Writer, store: Store) -> html.Section:
@@ -315,16 +338,18 @@ def build_report(
     *,
     form_name: str | None = None,
     notices: Sequence[str] = (),
-    measure: str = "PLO",
     method: str = "REML",
 ) -> ReportResult:
-    """Write the report folder ``out`` for the workspace's review; returns what was written."""
+    """Write the report folder ``out`` for the workspace's review; returns what was written.
+    Each outcome is pooled by the measure its form names, else its data type's default
+    (PLO for proportions, MN for means, RR for two-group binary, MD for two-group
+    continuous outcomes)."""
     require_lead(store, "the report")
     _prepare(out)
     w = _Writer(out)
     counts = review_prisma(store, ws.config)
     sections = [_prisma_section(w, counts)]
-    pooled, extraction, rows = _extraction_sections(w, store, ws, form_name, measure, method)
+    pooled, extraction, rows = _extraction_sections(w, store, ws, form_name, method)
     sections += [
         pooled,
         extraction,

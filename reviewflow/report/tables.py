@@ -78,14 +78,16 @@ def agreement_rows(store: Store, reviewers_per_record: int, reasons: Sequence[st
 
 @dataclass(frozen=True)
 class PooledRow:
-    """One outcome's pooled proportion, in the words and numbers of a results table."""
+    """One outcome's pooled estimate (a proportion, a mean, a ratio or a difference), in the
+    words and numbers of a results table."""
 
     outcome: str
     label: str
+    measure_label: str  # Proportion, Risk ratio, Mean difference, …
     k: int
     patients: int
-    events: int
-    result: str  # 43% (95% CI 34% to 53%)
+    events: int | None  # None for continuous outcomes
+    result: str  # 43% (95% CI 34% to 53%) · 0.49 (95% CI 0.34 to 0.70)
     prediction_interval: str
     heterogeneity: str
     i2: float
@@ -103,50 +105,57 @@ class PooledRow:
     def table_row(self) -> dict[str, Any]:
         return {
             "Outcome": self.label,
+            "Measure": self.measure_label,
             "Studies (k)": self.k,
             "Patients": f"{self.patients:,}",
-            "Events": f"{self.events:,}",
-            "Pooled proportion (95% CI)": self.result,
+            "Events": "" if self.events is None else f"{self.events:,}",
+            "Pooled estimate (95% CI)": self.result,
             "95% prediction interval": self.prediction_interval,
             "I²": f"{self.i2:.0f}%",
         }
 
 
 POOLED_CSV_COLUMNS = [
-    "outcome", "label", "k", "patients", "events", "result", "prediction_interval", "i2",
-    "tau2", "heterogeneity", "estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper",
-    "method", "measure", "forest_plot", "studies_without_data",
+    "outcome", "label", "measure_label", "k", "patients", "events", "result",
+    "prediction_interval", "i2", "tau2", "heterogeneity", "estimate", "ci_lower", "ci_upper",
+    "pi_lower", "pi_upper", "method", "measure", "forest_plot", "studies_without_data",
 ]  # fmt: skip
+_PATIENTS = ("total", "total1", "total2", "n", "n1", "n2")
+_EVENTS = ("events", "events1", "events2")
 
 
 def pooled_row(
     outcome: str, label: str, result: Any, forest: str, skipped: Sequence[str]
 ) -> PooledRow:
-    """A :class:`PooledRow` from the pooling stage's ``PooledResult``."""
-    from reviewflow.pooling.format import (
-        format_heterogeneity,
-        format_proportion,
-        percent,
-        percent_decimals,
-    )
+    """A :class:`PooledRow` from the pooling stage's ``PooledResult`` (proportions) or
+    ``EffectResult`` (every other measure)."""
+    from reviewflow.pooling import format as fmt
+    from reviewflow.pooling.measures import MEASURES
 
-    d = percent_decimals(result.estimate)
-
+    if result.measure in ("PLO", "PFT", "PAS", "PR", "PLN"):  # a PooledResult
+        d = fmt.percent_decimals(result.estimate)
+        text = fmt.format_proportion(
+            result.estimate, result.ci_lower, result.ci_upper, result.level, d
+        )
+        pi = f"{fmt.percent(result.pi_lower, d)} to {fmt.percent(result.pi_upper, d)}"
+        data = [{"events": s.events, "total": s.total} for s in result.studies]
+    else:
+        fixed = MEASURES[result.measure].fixed_decimals or result.transform == "exp"
+        d = fmt.effect_decimals(result.ci_lower, result.ci_upper, fixed)
+        text = fmt.format_effect(result.estimate, result.ci_lower, result.ci_upper, result.level, d)
+        pi = f"{fmt.number(result.pi_lower, d)} to {fmt.number(result.pi_upper, d)}"
+        data = [s.data for s in result.studies]
+    binary = any("events" in c for c in (data[0] if data else {}))
     return PooledRow(
         outcome=outcome,
         label=label,
+        measure_label=MEASURES[result.measure].label,
         k=result.k,
-        patients=sum(s.total for s in result.studies),
-        events=sum(s.events for s in result.studies),
-        result=format_proportion(
-            result.estimate, result.ci_lower, result.ci_upper, result.level, d
-        ),
-        prediction_interval=(
-            ""
-            if result.method == "EE"
-            else f"{percent(result.pi_lower, d)} to {percent(result.pi_upper, d)}"
-        ),
-        heterogeneity=format_heterogeneity(result),
+        patients=int(sum(row.get(c, 0) for row in data for c in _PATIENTS)),
+        events=int(sum(row.get(c, 0) for row in data for c in _EVENTS)) if binary else None,
+        result=text,
+        prediction_interval="" if result.method in ("EE", "MH", "PETO") else pi,
+        heterogeneity=fmt.format_heterogeneity(result),
         i2=result.i2,
         tau2=result.tau2,
         estimate=result.estimate,

@@ -7,10 +7,13 @@ become consensus, and the pooled results match metafor's golden values (tests/po
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import shutil
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -196,3 +199,41 @@ def test_the_forms_measure_is_the_outcomes_default(trials: Workspace) -> None:
         )
     finally:
         odds.unlink()
+
+
+def test_the_report_pools_every_outcome_type(trials: Workspace, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    code, _out, err = run_cli("report", "--out", str(out), cwd=trials.root)
+    assert code == 0, err
+    rows = {r["outcome"]: r for r in csv.DictReader((out / "pooled_results.csv").open())}
+    assert set(rows) == {"tb", "stay"}
+    rr = _golden("fits", dataset="bcg", measure="RR", method="REML", test="z")
+    md = _golden("fits", dataset="normand1999", measure="MD", method="REML", test="z")
+    for row, g, ratio in ((rows["tb"], rr, True), (rows["stay"], md, False)):
+        for key in ("estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper"):
+            want = g[f"{key}_reported"] if ratio else g[key]
+            assert float(row[key]) == pytest.approx(want, abs=TOL_IV), key
+    bcg, normand = pd.read_csv(DATA / "bcg.csv"), pd.read_csv(DATA / "normand1999.csv")
+    assert (rows["tb"]["measure"], rows["tb"]["k"]) == ("RR", "13")
+    assert int(rows["tb"]["patients"]) == bcg["total1"].sum() + bcg["total2"].sum()
+    assert int(rows["tb"]["events"]) == bcg["events1"].sum() + bcg["events2"].sum()
+    assert int(rows["stay"]["patients"]) == normand["n1"].sum() + normand["n2"].sum()
+    assert (rows["stay"]["measure"], rows["stay"]["events"]) == ("MD", "")
+    table = (out / "pooled_results.md").read_text(encoding="utf-8")
+    # metafor (golden): RR 0.48942 (0.34407 to 0.69617), PI 0.15463 to 1.54903, I² 92.2%;
+    # MD −15.106 (−32.641 to 2.429), PI −69.305 to 39.093, I² 99.0% (written with the CI's
+    # two significant digits)
+    assert (
+        "| Tuberculosis | Risk ratio | 13 | 357,347 | 2,575 | 0.49 (95% CI 0.34 to 0.70) "
+        "| 0.15 to 1.55 | 92% |" in table
+    )
+    assert (
+        "| Length of stay | Mean difference | 9 | 1,158 |  | −15 (95% CI −33 to 2) "
+        "| −69 to 39 | 99% |" in table
+    )
+    for name, groups in (("tb", ("Vaccinated", "Not vaccinated")),
+                         ("stay", ("Specialist care", "Routine care"))):  # fmt: skip
+        texts = {t.text for t in ET.parse(out / f"forest_{name}.svg").iter() if t.text}
+        assert set(groups) <= {t.strip() for t in texts}, name
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "Tuberculosis: risk ratio on the log scale" in index

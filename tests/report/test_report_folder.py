@@ -103,7 +103,7 @@ def test_report_folder_has_every_part_and_links_resolve(review: Workspace, tmp_p
     # pooled: metafor rma(measure="PLO", method="REML") on dat.pritz1997 gives logit estimate
     # 1.13891 (CI 0.66562 to 1.61220), i.e. 76% (66% to 83%); 326 patients, 246 improved
     md = (out / "pooled_results.md").read_text()
-    assert "| Clinical improvement | 14 | 326 | 246 | 76% (95% CI 66% to 83%) |" in md
+    assert "| Clinical improvement | Proportion | 14 | 326 | 246 | 76% (95% CI 66% to 83%) |" in md
     pooled = list(csv.DictReader((out / "pooled_results.csv").open()))
     assert pooled[0]["k"] == "14" and abs(float(pooled[0]["estimate"]) - 0.757473) < 1e-4
     index = (out / "index.html").read_text()
