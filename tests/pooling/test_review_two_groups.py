@@ -237,3 +237,40 @@ def test_the_report_pools_every_outcome_type(trials: Workspace, tmp_path: Path) 
         assert set(groups) <= {t.strip() for t in texts}, name
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "Tuberculosis: risk ratio on the log scale" in index
+
+
+def test_a_sheet_with_two_group_columns_imports_and_pools(
+    sqlite_workspace: Workspace, tmp_path: Path
+) -> None:
+    """A review that started elsewhere: dat.bcg as an extraction sheet (the export's column
+    names). A row with events above total is refused naming row and column, nothing stored."""
+    ws = sqlite_workspace
+    for old in ws.forms_dir.glob("*.toml"):
+        old.unlink()
+    shutil.copy(TEST_DATA / "extraction" / "two_groups.toml", ws.forms_dir)
+    bcg = pd.read_csv(DATA / "bcg.csv")
+    bcg["study"] = bcg["study"] + " " + bcg["year"].astype(str)  # two trials each by two teams
+    sheet = bcg.rename(columns={c: f"outcome.tb.{c}" for c in BCG_PARTS})
+    sheet = sheet[["study", *(f"outcome.tb.{c}" for c in BCG_PARTS), "ablat", "alloc"]]
+    bad = sheet.copy()
+    bad.loc[2, "outcome.tb.events2"] = 999  # Rosenthal et al: 11 of 220 not vaccinated
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    code, _out, err = run_cli("extraction", "import", str(tmp_path / "bad.csv"),
+                              "--create-studies", cwd=ws.root)  # fmt: skip
+    assert code == 1
+    assert "row 3" in err and "column 'outcome.tb.events2'" in err and "\n" not in err.strip()
+    assert "Tuberculosis, Not vaccinated: events (999) exceed total (220)" in err
+    code, _out, err = run_cli("pool", "--outcome", "tb", cwd=ws.root)
+    assert code == 1 and "no study has all of events1/total1/events2/total2 yet" in err
+    sheet.to_csv(tmp_path / "bcg.csv", index=False)
+    code, _out, err = run_cli("extraction", "import", str(tmp_path / "bcg.csv"),
+                              "--create-studies", cwd=ws.root)  # fmt: skip
+    assert code == 0, err
+    data = _pool(ws, "--outcome", "tb", "--moderator", "ablat", "--moderator", "alloc", "--knha")
+    g = _golden("regressions", dataset="bcg", moderators=["ablat", "alloc"], method="REML",
+                test="knha")  # fmt: skip
+    assert [m["term"] for m in data["moderators"]] == g["terms"]
+    for i, m in enumerate(data["moderators"]):
+        assert m["estimate"] == pytest.approx(g["estimate"][i], abs=TOL_IV), m["term"]
+    assert data["qm"] == pytest.approx(g["qm"], abs=TOL_IV)
+    assert data["studies"][0]["study"] == "Aronson 1948"
