@@ -84,8 +84,8 @@ def _role_options(func: Callable[..., Any]) -> Callable[..., Any]:
     "model scale (default: ratio with --transform exp, else model).",
 )
 @click.option("--moderator", "moderators", metavar="COL", multiple=True,
-              help="Meta-regression on this column (numeric, or categorical as dummies); "
-              "repeatable.")  # fmt: skip
+              help="Meta-regression on this column (numeric, or categorical as dummies; with "
+              "--outcome a study field of the form); repeatable.")  # fmt: skip
 @click.option("--egger", is_flag=True, help="Egger's regression test (metafor's regtest).")
 @click.option("--trimfill", is_flag=True, help="Trim-and-fill (metafor's trimfill, L0).")
 @click.option(
