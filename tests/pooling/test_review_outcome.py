@@ -66,3 +66,28 @@ def test_pool_outcome_pools_a_continuous_outcome_as_means(stay_review: Workspace
     assert "Pooled mean (pooled on the log scale)" in out
     code, _out, err = run_cli("pool", "--outcome", "stay", "--measure", "PLO", cwd=stay_review.root)
     assert code == 1 and "--measure PLO needs --events --total" in err
+
+
+def test_the_report_pools_a_continuous_outcome_as_means(
+    stay_review: Workspace, tmp_path: Path
+) -> None:
+    out = tmp_path / "report"
+    code, _out, err = run_cli("report", "--out", str(out), cwd=stay_review.root)
+    assert code == 0, err
+    (row,) = csv.DictReader((out / "pooled_results.csv").open(encoding="utf-8"))
+    (golden,) = [
+        f for f in measures_golden()["fits"]
+        if (f["dataset"], f["measure"], f["method"], f["test"])
+        == ("normand1999_arm1", "MN", "REML", "z")
+    ]  # fmt: skip
+    assert (row["measure"], row["measure_label"], row["k"], row["events"]) == (
+        "MN",
+        "Mean",
+        "9",
+        "",
+    )
+    for key in ("estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper"):
+        assert float(row[key]) == pytest.approx(golden[key], abs=TOL_IV), key
+    arm = list(csv.DictReader((DATA / "normand1999_arm1.csv").open(encoding="utf-8")))
+    assert int(row["patients"]) == sum(int(r["n"]) for r in arm)
+    assert (out / "forest_stay.svg").is_file()
