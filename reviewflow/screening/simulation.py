@@ -20,7 +20,7 @@ import numpy as np
 
 from reviewflow.errors import InputError
 from reviewflow.screening.ranking import Classifier, Ranker, RankerSettings, record_text
-from reviewflow.screening.stopping import StoppingSettings, StopState, evaluate
+from reviewflow.screening.stopping import StoppingSettings, StopState, evaluate, sampling_start
 
 
 def wss(labels_in_order: Sequence[bool], recall: float = 0.95) -> float:
@@ -101,11 +101,8 @@ def stop_point(
     rule starts sampling, then draw the rest in a seeded random order until it says stop.
     Returns the rule's state at the stop and the includes found by then."""
     total = len(labels_in_order)
-    ranked: list[bool] = []
-    for label in labels_in_order:
-        ranked.append(label)
-        if evaluate(ranked, [], total, settings).sampling:
-            break
+    start = sampling_start(labels_in_order, settings.patience)
+    ranked = labels_in_order[: total if start is None else start]
     rest = labels_in_order[len(ranked) :]
     random.Random(seed).shuffle(rest)
     sampled: list[bool] = []

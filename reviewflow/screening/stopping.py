@@ -95,3 +95,14 @@ def evaluate(
 def _sampling_due(ranked: list[bool], settings: StoppingSettings) -> bool:
     tail = ranked[-settings.patience :]
     return len(tail) == settings.patience and not any(tail)
+
+
+def sampling_start(labels: list[bool], patience: int) -> int | None:
+    """How many decisions (in relevance order) come before random sampling begins: the end of
+    the first run of ``patience`` excludes; None if there is no such run yet."""
+    run = 0
+    for position, label in enumerate(labels, start=1):
+        run = 0 if label else run + 1
+        if run == patience:
+            return position
+    return None
