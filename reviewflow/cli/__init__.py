@@ -26,6 +26,7 @@ COMMAND_MODULES: dict[str, str] = {
     "search": "reviewflow.cli.search",
     "import": "reviewflow.cli.importing",
     "dedup": "reviewflow.cli.dedup",
+    "simulate": "reviewflow.cli.simulate",
     "screen": "reviewflow.cli.screening",
     "reconcile": "reviewflow.cli.screening",
     "agreement": "reviewflow.cli.screening",

@@ -19,13 +19,18 @@ STAGE_CHOICE = click.Choice(["title-abstract", "full-text"])
     "--stage", type=STAGE_CHOICE, default="title-abstract", show_default=True,
     help="Which stage to screen.",
 )  # fmt: skip
+@click.option(
+    "--order", type=click.Choice(["import", "relevance"]), default="import", show_default=True,
+    help="Title/abstract: records in import order, or the most relevant first (a model learns "
+    "from your own decisions only; the o key switches).",
+)  # fmt: skip
 @pass_app
-def screen(app: AppContext, reviewer: str, stage: str) -> None:
+def screen(app: AppContext, reviewer: str, stage: str, order: str) -> None:
     """Screen records one at a time, blinded to the other reviewers (a terminal app).
 
     Keys: i include, e exclude, m maybe, u undo, n note, → ← next/previous, g go to,
-    / search, ? help, q quit; at full text r marks a report not retrieved. Every decision is
-    saved the moment the key is pressed.
+    / search, o relevance/import order, ? help, q quit; at full text r marks a report not
+    retrieved. Every decision is saved the moment the key is pressed.
     """
     from reviewflow.screening.decisions import ScreeningRules
 
@@ -44,6 +49,7 @@ def screen(app: AppContext, reviewer: str, stage: str) -> None:
             review_title=config.title,
             highlight_include=tuple(config.highlight_include),
             highlight_exclude=tuple(config.highlight_exclude),
+            order=order,
         )  # fmt: skip
     ).run()
 

@@ -129,6 +129,25 @@ class ScreeningQueue:
         self._entries: dict[int, QueueEntry] = {}  # position → entry, for the pages seen
         self._length: int | None = None
         self._progress: Progress | None = None
+        # relevance order (title/abstract): the record ids in order, and those I have decided
+        self._order: list[int] | None = None
+        self._order_at: dict[int, int] = {}
+        self._decided: set[int] = set()
+
+    def set_order(self, order: list[int] | None) -> None:
+        """Show the records in ``order`` (record ids, every record of the stage once), or in
+        record order again with None. The next undecided record is then the first in it."""
+        if order is not None and self.stage != flow.TITLE_ABSTRACT:
+            raise ValueError("a relevance order is for title/abstract screening")
+        self._order = order
+        self._order_at = {rid: i for i, rid in enumerate(order or [])}
+        if order is not None:
+            with self.store.read() as s:
+                self._decided = set(
+                    s.execute(select(Decision.record_id).where(self._own())).scalars()
+                )
+        self._entries.clear()
+        self._length = None if order is None else len(order)
 
     # -- SQL pieces --------------------------------------------------------------------------
     def _member(self) -> ColumnElement[bool]:
@@ -146,12 +165,13 @@ class ScreeningQueue:
         )
         return and_(self._member(), ~missing.exists())
 
-    def _mine(self) -> ColumnElement[bool]:
+    def _own(self) -> ColumnElement[bool]:
         return and_(
-            col(Decision.record_id) == col(Record.id),
-            col(Decision.reviewer_id) == self.reviewer_id,
-            col(Decision.stage) == self.stage,
+            col(Decision.reviewer_id) == self.reviewer_id, col(Decision.stage) == self.stage
         )
+
+    def _mine(self) -> ColumnElement[bool]:
+        return and_(col(Decision.record_id) == col(Record.id), self._own())
 
     # -- size, progress, pages ---------------------------------------------------------------
     # At title/abstract the counts are "all records minus the ones left out of screening" (a
@@ -219,9 +239,25 @@ class ScreeningQueue:
             self._progress = Progress(decided, total)
         return self._progress
 
+    def _load_ordered(self, order: list[int], position: int) -> None:
+        page = order[position : position + self.page_size]
+        with self.store.read() as s:
+            mine = dict(
+                s.execute(
+                    select(Decision.record_id, Decision.decision).where(
+                        self._own(),
+                        id_in(col(Decision.record_id), page, sqlite=self.store.is_sqlite),
+                    )
+                ).all()
+            )
+        for i, rid in enumerate(page):
+            self._entries[position + i] = QueueEntry(position + i, rid, mine.get(rid))
+
     def _load(self, position: int, after_id: int | None) -> None:
         """Cache a page of entries from ``position``: by keyset (the ids after ``after_id``)
         when the record before it is known, else by OFFSET."""
+        if self._order is not None:
+            return self._load_ordered(self._order, position)
         query = (
             select(Record.id, Decision.decision)
             .outerjoin(Decision, self._mine())
@@ -256,6 +292,8 @@ class ScreeningQueue:
                 self._entries.pop(position, None)  # not what we expected: forget it
 
     def position_of(self, record_id: int) -> int | None:
+        if self._order is not None:
+            return self._order_at.get(record_id)
         with self.store.read() as s:
             member = s.scalar(select(Record.id).where(Record.id == record_id, self._member()))
             if member is None:
@@ -271,7 +309,11 @@ class ScreeningQueue:
 
     def next_undecided(self, after: int = -1) -> int | None:
         """The position of the first record after ``after`` I have not decided (wrapping round
-        to the start), or None when I have decided every record that needs it."""
+        to the start), or None when I have decided every record that needs it. In a
+        relevance order: the first record of the order I have not decided, wherever I am."""
+        if self._order is not None:
+            undecided = (i for i, rid in enumerate(self._order) if rid not in self._decided)
+            return next(undecided, None)
         for position in range(after + 1, after + 1 + self.page_size):
             e = self.entry(position)
             if e is None:
@@ -311,10 +353,15 @@ class ScreeningQueue:
     def refresh(self) -> None:
         """Forget cached pages and counts (after a retrieval change, or to pick up new records)."""
         self._entries.clear()
-        self._length = self._progress = None
+        self._progress = None
+        self._length = None if self._order is None else len(self._order)
 
     def apply(self, change: Change) -> None:
         """Keep cached pages and counts in step with a change this reviewer just made."""
+        if change.after is None:
+            self._decided.discard(change.record_id)
+        else:
+            self._decided.add(change.record_id)
         for position, e in self._entries.items():
             if e.record_id == change.record_id:
                 decision = change.after.decision if change.after else None

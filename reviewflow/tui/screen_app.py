@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -31,6 +32,9 @@ from reviewflow.store.engine import Store
 from reviewflow.tui.widgets.dialogs import ChoicePrompt, HelpScreen, SearchPrompt, TextPrompt
 from reviewflow.tui.widgets.record_panel import RecordPanel
 
+if TYPE_CHECKING:  # numpy and scikit-learn load only when the relevance order is asked for
+    from reviewflow.screening.prioritise import Ranking, RelevanceOrder
+
 DECISION_STYLE = {"include": "bold green", "exclude": "bold red", "maybe": "bold yellow"}
 STAGE_NAMES = {flow.TITLE_ABSTRACT: "title/abstract", flow.FULL_TEXT: "full text"}
 
@@ -46,6 +50,7 @@ class ScreeningSetup:
     review_title: str = ""
     highlight_include: tuple[str, ...] = ()
     highlight_exclude: tuple[str, ...] = ()
+    order: str = "import"  # or "relevance" (title/abstract): my own decisions train a model
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,14 @@ class DecisionSaved(Message):
         self.change, self.action = change, action
 
 
+class RankingReady(Message):
+    """A model trained on this reviewer's decisions has reordered the queue."""
+
+    def __init__(self, ranking: Ranking) -> None:
+        super().__init__()
+        self.ranking = ranking
+
+
 class ScreeningScreen(Screen[None]):
     """One reviewer screening one stage. ``q`` closes it once every save has returned."""
 
@@ -87,6 +100,7 @@ class ScreeningScreen(Screen[None]):
         Binding("space", "next_undecided", "Next to do", show=False),
         Binding("g", "jump", "Go to"),
         Binding("slash", "search", "Search", key_display="/"),
+        Binding("o", "toggle_order", "Order", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "close", "Quit"),
     ]
@@ -102,6 +116,11 @@ class ScreeningScreen(Screen[None]):
         ("space", "next record I have not decided", "next_undecided"),
         ("g", "go to record number…", "jump"),
         ("/", "search title, abstract, PMID, DOI", "search"),
+        (
+            "o",
+            "order: most relevant first (learnt from your decisions) / import order",
+            "toggle_order",
+        ),
         ("↑ ↓ PgUp PgDn", "scroll the abstract", ""),
         ("?", "this help", "help"),
         ("q", "quit (every decision is already saved)", "close"),
@@ -118,6 +137,10 @@ class ScreeningScreen(Screen[None]):
         self.pending_notes: dict[int, str] = {}  # notes typed before deciding
         self.saved: list[core.Change] = []  # every change committed in this session
         self.rendered_at = 0.0
+        self.order = setup.order if setup.stage == flow.TITLE_ABSTRACT else "import"
+        self.relevance: RelevanceOrder | None = None
+        self.ranking: Ranking | None = None
+        self.ranking_busy = self.rank_again = False
         self._footer_state: tuple[bool | None, ...] = ()
         self.title = f"reviewflow · {setup.review_title}" if setup.review_title else "reviewflow"
         self.sub_title = f"{setup.reviewer} · {STAGE_NAMES[setup.stage]}"
@@ -136,6 +159,8 @@ class ScreeningScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(RecordPanel).focus()
         self.load(start=True)
+        if self.order == "relevance":
+            self.start_ranking()
 
     # -- workers -----------------------------------------------------------------------------
     def _queue(self) -> ScreeningQueue:
@@ -219,9 +244,43 @@ class ScreeningScreen(Screen[None]):
             shown = self._shown(q, position if at is None else at)
         self.post_message(RecordLoaded(shown, info))
 
+    def start_ranking(self) -> None:
+        """Retrain in the background; the keys go on with the last finished order meanwhile."""
+        if self.ranking_busy:
+            self.rank_again = True
+            return
+        self.ranking_busy, self.rank_again = True, False
+        self.rank()
+
+    @work(thread=True, exit_on_error=False, group="rank")
+    def rank(self) -> None:
+        from reviewflow.screening.prioritise import RelevanceOrder
+
+        s = self.setup
+        if self.relevance is None:
+            self.relevance = RelevanceOrder(s.store, s.reviewer)
+        ranking = self.relevance.rank()  # this reviewer's decisions only
+        with self.queue_lock:
+            if self.order == "relevance":
+                self._queue().set_order(ranking.order)
+        self.post_message(RankingReady(ranking))
+
     # -- message handlers (own the UI state) -------------------------------------------------
+    def on_ranking_ready(self, message: RankingReady) -> None:
+        self.ranking_busy = False
+        if self.order != "relevance":
+            return
+        self.ranking = message.ranking
+        if self.rank_again:
+            self.start_ranking()
+        view = self.shown.view if self.shown else None
+        if view is not None and not self.saving:
+            self.load(record_id=view.record_id)  # the record stays; its place is the new one
+
     def on_decision_saved(self, message: DecisionSaved) -> None:
         self.saved.append(message.change)
+        if self.order == "relevance":
+            self.start_ranking()
         self.pending_notes.pop(message.change.record_id, None)
         if message.action != "undo":
             self.history.append(message.change.record_id)
@@ -236,6 +295,8 @@ class ScreeningScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.saving = False
+            if event.worker.group == "rank":
+                self.ranking_busy = False
             self.notify(user_message(event.worker.error), severity="error", timeout=8)
             self.refresh_bindings()
 
@@ -248,6 +309,7 @@ class ScreeningScreen(Screen[None]):
         bar.update(total=max(shown.progress.total, 1), progress=shown.progress.decided)
         self.query_one("#counts", Static).update(
             f"{shown.progress.decided:,} / {shown.progress.total:,} decided"
+            + (self.ranking_line() if self.order == "relevance" else "")
         )
         where = self.query_one("#where", Static)
         if shown.view is None or shown.position is None:
@@ -260,6 +322,26 @@ class ScreeningScreen(Screen[None]):
             self.query_one("#mine", Static).update(self.mine_line(shown.view))
         self.update_footer()
         self.call_after_refresh(self._mark_rendered)
+
+    def ranking_line(self) -> str:
+        """Progress a reviewer can act on, from the last model and the stopping rule."""
+        r = self.ranking
+        if r is None:
+            return " · relevance order: learning…"
+        st = r.stopping
+        line = f" · {r.includes_found:,} includes found"
+        if st.estimated_includes_unseen is None:
+            line += " · includes unseen: estimated once random sampling begins"
+        else:
+            line += f" · about {st.estimated_includes_unseen:,.0f} includes unseen"
+        if st.stop:
+            line += (
+                f" · recall ≥ {st.recall_target:.0%} reached ({st.confidence:.0%} confidence):"
+                " you may stop"
+            )
+        elif st.sampling:
+            line += f" · random sample: {st.sampled:,} screened"
+        return line
 
     def update_footer(self) -> None:
         """Grey out or restore keys, only when that changes (the footer redraws every key)."""
@@ -299,6 +381,8 @@ class ScreeningScreen(Screen[None]):
         position = self.shown.position if self.shown else None
         if action == "not_retrieved" and self.setup.stage != flow.FULL_TEXT:
             return False  # not part of title/abstract screening: hidden
+        if action == "toggle_order" and self.setup.stage != flow.TITLE_ABSTRACT:
+            return False  # relevance order is for title/abstract screening
         if action in ("decide", "not_retrieved", "undo", "note") and (self.saving or view is None):
             return None
         if action in ("decide", "note") and view is not None and view.not_retrieved:
@@ -387,6 +471,27 @@ class ScreeningScreen(Screen[None]):
 
     def action_next_undecided(self) -> None:
         self.load(position=self.shown.position if self.shown else None, start=True)
+
+    def action_toggle_order(self) -> None:
+        if self.setup.stage != flow.TITLE_ABSTRACT:
+            return
+        self.order = "import" if self.order == "relevance" else "relevance"
+        if self.order == "relevance":
+            self.notify("most relevant first, learnt from your own decisions", timeout=3)
+            self.start_ranking()
+            return
+        self.ranking = None
+        self.switch_to_import()
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="load")
+    def switch_to_import(self) -> None:
+        with self.queue_lock:
+            self._queue().set_order(None)
+        view = self.shown.view if self.shown else None
+        if view is None:
+            self.app.call_from_thread(self.load, start=True)
+        else:
+            self.app.call_from_thread(self.load, record_id=view.record_id)
 
     def action_jump(self) -> None:
         length = self.shown.length if self.shown else 0

@@ -1,0 +1,81 @@
+"""``reviewflow screen --order relevance``: the background model learns from this reviewer's
+decisions only, the queue shows the most relevant undecided record next, `o` switches back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from reviewflow.screening import decisions as core
+from reviewflow.screening import flow
+from reviewflow.screening.ranking import Ranker
+from reviewflow.store import Store, open_store
+from reviewflow.tui.screen_app import ScreenApp, ScreeningSetup
+from reviewflow.workspace import Workspace
+from tests.screening.helpers import add_records, nsaids_records, structured_records
+from tests.tui.test_screen_app import SIZE, settle, shown_id
+
+TA = flow.TITLE_ABSTRACT
+
+
+@pytest.fixture
+def review(workspace: Workspace) -> Iterator[tuple[Store, list[int]]]:
+    store = open_store(workspace.database_url())
+    ids = add_records(store, structured_records() + nsaids_records(40))
+    yield store, ids
+    store.dispose()
+
+
+async def test_relevance_order_learns_from_my_decisions_only(
+    review: tuple[Store, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, ids = review
+    for rid in ids[10:20]:  # the other reviewer's decisions, before and during my session
+        core.decide(store, "reviewer2", rid, TA, "include")
+    given: list[dict[int, bool]] = []
+    fit = Ranker.fit
+
+    def recording_fit(self: Ranker, labels: Any) -> bool:
+        given.append(dict(labels))
+        return fit(self, labels)
+
+    monkeypatch.setattr(Ranker, "fit", recording_fit)
+    app = ScreenApp(ScreeningSetup(store, "reviewer1", TA, order="relevance"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screening
+        assert shown_id(app) == ids[0]  # no decision yet: record order
+        await pilot.press("i")
+        await settle(pilot)
+        core.decide(store, "reviewer2", ids[1], TA, "exclude")
+        assert shown_id(app) == ids[1]
+        await pilot.press("e")
+        await settle(pilot)
+        ranking = screen.ranking
+        assert ranking is not None and ranking.trained_on == 2
+        assert ranking.order[:2] == [ids[0], ids[1]]
+        # the key moved on in the order it had (no model yet); the new order does not pull the
+        # record away from under the reviewer, the next key uses it
+        assert shown_id(app) == ids[2]
+        await pilot.press("e")
+        await settle(pilot)
+        top = next(r for r in ranking.order if r not in ids[:3])
+        assert shown_id(app) == top  # the most relevant undecided record by the last model
+        ranking = screen.ranking
+        assert ranking is not None and ranking.trained_on == 3
+        assert screen.relevance is not None
+        for labels in given:  # every training set: my decisions, never reviewer2's
+            trained = {screen.relevance.ids[i]: v for i, v in labels.items()}
+            mine = {ids[0]: True, ids[1]: False, ids[2]: False}
+            assert trained == {r: mine[r] for r in ids[: len(trained)]}
+        assert len(given[-1]) == 3
+        assert "1 includes found" in str(screen.query_one("#counts").render())
+        await pilot.press("o")  # back to import order: the record stays, space goes on from it
+        await settle(pilot)
+        assert screen.order == "import" and screen.ranking is None
+        assert shown_id(app) == top
+        await pilot.press("space")  # the next undecided after it, in record order
+        await settle(pilot)
+        assert shown_id(app) == next(r for r in ids if r > top and r not in ids[10:20])
