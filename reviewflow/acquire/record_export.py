@@ -12,6 +12,7 @@ from typing import Any
 import rispy
 from sqlmodel import col, select
 
+from reviewflow.cells import safe_row
 from reviewflow.store import Store
 from reviewflow.store.models import DuplicateLink, Record, RecordSource, SearchRun
 
@@ -146,7 +147,7 @@ def export_records(
             writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
             writer.writeheader()
             for item in items:
-                writer.writerow(csv_row(item))
+                writer.writerow(safe_row(csv_row(item)))
                 count += 1
         elif fmt == "ris":
             entries = []

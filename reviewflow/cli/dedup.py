@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from reviewflow.cells import safe_cell
 from reviewflow.cli.common import AppContext, echo_json, pass_app
 from reviewflow.dedup.classify import CONFERENCE_RULES, DedupSettings
 from reviewflow.errors import InputError, ReviewflowError
@@ -78,7 +79,7 @@ def standalone(
             writer.writerow(["record_id", "group_id"])
             group_id = {i: ids[group[0]] for group in result.groups for i in group}
             for i, rid in enumerate(ids):
-                writer.writerow([rid, group_id[i]])
+                writer.writerow([safe_cell(rid), safe_cell(group_id[i])])
         if maybe_out is not None:
             with maybe_out.open("w", newline="", encoding="utf-8") as fh:
                 writer = csv.writer(fh)
@@ -86,7 +87,7 @@ def standalone(
                 for p in result.maybe:
                     s = p.scores
                     writer.writerow(
-                        [ids[p.a], ids[p.b], _fmt(p.score), p.reason]
+                        [safe_cell(ids[p.a]), safe_cell(ids[p.b]), _fmt(p.score), p.reason]
                         + [_fmt(s.get(name)) for name in PAIR_COLUMNS[4:]]
                     )
     except OSError as exc:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from reviewflow.cells import protect_sheet, safe_frame
 from reviewflow.errors import InputError
 from reviewflow.extraction.consensus import consensus_values
 from reviewflow.extraction.forms import Form
@@ -86,12 +87,16 @@ def extraction_frame(
 
 
 def write_extraction(frame: pd.DataFrame, out: Path, fmt: str) -> None:
-    """Write the frame as CSV (UTF-8, empty cells for missing) or xlsx (one sheet)."""
+    """Write the frame as CSV (UTF-8, empty cells for missing) or xlsx (one sheet); no text cell
+    can act as a formula (:mod:`reviewflow.cells`)."""
     try:
         if fmt == "csv":
-            frame.to_csv(out, index=False, encoding="utf-8")
+            # "\r\n" (RFC 4180): with "\n" a "\r" inside a value would not be quoted
+            safe_frame(frame).to_csv(out, index=False, encoding="utf-8", lineterminator="\r\n")
         elif fmt == "xlsx":
-            frame.to_excel(out, index=False, sheet_name="extraction", engine="openpyxl")
+            with pd.ExcelWriter(out, engine="openpyxl") as book:
+                frame.to_excel(book, index=False, sheet_name="extraction")
+                protect_sheet(book.sheets["extraction"])
         else:
             raise InputError(f"unknown export format {fmt!r}: use csv or xlsx")
     except OSError as exc:

@@ -192,6 +192,7 @@ def forest_plot(
             transform=text,
             ha=ha,
             fontweight="bold" if bold else "normal",
+            parse_math=False,  # a study label is text, never mathtext ("$\\x$" would not draw)
             **font,
         )
 
@@ -219,7 +220,7 @@ def forest_plot(
     if title:
         fig.text(
             0.02, 1 - 0.25 / height, title, ha="left", va="center", fontsize=11,
-            fontweight="bold", color=_INK,
+            fontweight="bold", color=_INK, parse_math=False,
         )  # fmt: skip
     max_weight = max((s.weight for s in overall.studies), default=1.0) or 1.0
 
@@ -270,7 +271,7 @@ def forest_plot(
     ax.xaxis.set_major_locator(FixedLocator(list(axis.ticks)))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: axis.tick_text(v)))
-    ax.set_xlabel(axis.label, fontsize=9, color=_INK)
+    ax.set_xlabel(axis.label, fontsize=9, color=_INK, parse_math=False)
     ax.patch.set_alpha(0)
     return _save(fig, path, suffix, dpi)
 

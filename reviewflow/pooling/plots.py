@@ -98,13 +98,15 @@ def funnel_plot(
     ax.set_ylim(top, 0)
     if ratio:
         _ratio_axis(ax, "x")
-    ax.set_xlabel(label, fontsize=9, color=_INK)
+    ax.set_xlabel(label, fontsize=9, color=_INK, parse_math=False)
     ax.set_ylabel("Standard error", fontsize=9, color=_INK)
     ax.tick_params(labelsize=8.5, colors=_INK)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if title:
-        ax.set_title(title, fontsize=11, fontweight="bold", color=_INK, loc="left")
+        ax.set_title(
+            title, fontsize=11, fontweight="bold", color=_INK, loc="left", parse_math=False
+        )
     fig.tight_layout()
     return _save(fig, path, suffix, dpi)
 
@@ -139,8 +141,8 @@ def bubble_plot(
     if ratio:
         _ratio_axis(ax, "y")
         ax.axhline(1.0, color="#7f7f7f", lw=0.8, zorder=1)
-    ax.set_xlabel(column, fontsize=9, color=_INK)
-    ax.set_ylabel(label, fontsize=9, color=_INK)
+    ax.set_xlabel(column, fontsize=9, color=_INK, parse_math=False)
+    ax.set_ylabel(label, fontsize=9, color=_INK, parse_math=False)
     ax.tick_params(labelsize=8.5, colors=_INK)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -150,6 +152,7 @@ def bubble_plot(
         fontsize=10,
         color=_INK,
         loc="left",
+        parse_math=False,
     )
     fig.tight_layout()
     return _save(fig, path, suffix, dpi)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewflow.access.guard import require_lead
+from reviewflow.cells import safe_frame
 from reviewflow.errors import InputError, ReviewflowError
 from reviewflow.report import html
 from reviewflow.report.prisma import PrismaCounts, review_prisma
@@ -134,7 +135,7 @@ def _extraction_sections(
         extraction.absent = "No study has been extracted yet (no included study, no consensus)."
         pooled.absent = "Nothing pooled: no study has consensus extraction values yet."
         return pooled, extraction, rows
-    w.text("extraction.csv", frame.to_csv(index=False))
+    w.text("extraction.csv", safe_frame(frame).to_csv(index=False, lineterminator="\r\n"))
     extraction.files.append(("extraction.csv", f"{len(frame)} studies, consensus values"))
     shown = frame.astype(object).where(frame.notna(), None).to_dict("records")
     extraction.body.append(html.table([{str(k): v for k, v in r.items()} for r in shown]))

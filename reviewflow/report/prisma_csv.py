@@ -22,6 +22,7 @@ import re
 from importlib.resources import files
 from pathlib import Path
 
+from reviewflow.cells import safe_cell
 from reviewflow.report.prisma import PrismaCounts
 
 TEMPLATE = "PRISMA2020_template.csv"
@@ -97,12 +98,12 @@ def prisma_values(
 def prisma_csv(counts: PrismaCounts, meta_analysis: tuple[int, int] | None = None) -> str:
     values = prisma_values(counts, meta_analysis)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=COLUMNS)  # "\r\n": a "\r" in a reason is quoted
     writer.writeheader()
     for row in template_rows():
         key = row["data"]
         if key in values:
-            row["n"] = values[key]
+            row["n"] = safe_cell(values[key])  # reasons and source names are text
         writer.writerow(row)
     return out.getvalue()
 

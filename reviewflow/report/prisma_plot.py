@@ -64,6 +64,7 @@ def save_diagram(diagram: Diagram, out: Path, fmt: str, dpi: int = PNG_DPI) -> N
                 va="baseline",
                 rotation=90 if box.vertical else 0,
                 rotation_mode="anchor",
+                parse_math=False,  # source names and reasons are text, never mathtext
                 fontdict=font,
             )
     for arrow in diagram.arrows:
@@ -78,6 +79,6 @@ def save_diagram(diagram: Diagram, out: Path, fmt: str, dpi: int = PNG_DPI) -> N
     for line in diagram.notes:
         ax.text(
             line.x, line.y, line.text, fontsize=diagram.note_size, color="#333333",
-            ha="left", va="baseline", fontdict=font,
+            ha="left", va="baseline", fontdict=font, parse_math=False,
         )  # fmt: skip
     fig.savefig(str(out), format=fmt, dpi=dpi, facecolor="white")

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from reviewflow.cells import safe_cell
 from reviewflow.store import Store
 from reviewflow.store.models import SearchRun
 
@@ -172,12 +173,11 @@ def pooled_row(
 
 def to_csv(rows: Rows, columns: Sequence[str]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(
-        out, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore"
-    )
+    # RFC 4180 line ends: with "\n" alone, csv would not quote a field holding a "\r"
+    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in columns})
+        writer.writerow({k: "" if row.get(k) is None else safe_cell(row.get(k)) for k in columns})
     return out.getvalue()
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from reviewflow.access.guard import require_lead
+from reviewflow.cells import safe_row
 from reviewflow.errors import InputError
 from reviewflow.store.engine import Store
 from reviewflow.store.models import STAGES, Decision, Reviewer
@@ -57,7 +58,7 @@ def export_decisions(store: Store, out: Path) -> int:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=COLUMNS)
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows(safe_row(r) for r in rows)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

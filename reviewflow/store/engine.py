@@ -8,7 +8,6 @@ Use :meth:`Store.write` for a short write transaction and :meth:`Store.read` for
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +18,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
-from reviewflow.errors import DatabaseError
+from reviewflow.errors import DatabaseError, hide_passwords
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 
@@ -30,22 +29,24 @@ def busy_timeout_ms() -> int:
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+    """The URL without its password (in the address or a ``password=`` parameter), for messages."""
+    return hide_passwords(url)
 
 
 def normalise_url(url: str) -> str:
     """Accept ``sqlite:///path`` and ``postgresql://…``; refuse anything else with a clear line."""
+    usage = "use sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DBNAME"
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise DatabaseError(
-            f"cannot read database URL {redact(url)!r}: use sqlite:///PATH or "
-            "postgresql://USER@HOST:PORT/DBNAME"
-        ) from None
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise DatabaseError(f"cannot read database URL {redact(url)!r}: {usage}") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return url
+    if "@" in (parsed.host or ""):  # the password holds an "@": the rest would be taken as host
+        raise DatabaseError(
+            f"cannot read database URL {redact(url)!r}: write an '@' in the password as %40"
+        )
     if backend in ("postgresql", "postgres"):
         return str(parsed.set(drivername="postgresql+psycopg").render_as_string(False))
     raise DatabaseError(
@@ -142,7 +143,7 @@ class Store:
         try:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-        except OperationalError as exc:
+        except DBAPIError as exc:  # also a connection option the driver refuses
             raise self._database_error(exc) from None
 
     def dispose(self) -> None:

@@ -13,6 +13,14 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from reviewflow.acquire.xml_guard import (
+    SAFE,
+    declared_entities,
+    entity_problem,
+    expansion_problem,
+    is_expansion_error,
+)
+
 # Messages that retrying does not change (seen in real replies or in NCBI's documentation).
 PERMANENT_ERRORS = (
     "invalid db name",
@@ -22,13 +30,13 @@ PERMANENT_ERRORS = (
     "cannot retrieve history data",
     "invalid query_key",
     "unknown query_key",
+    "declares xml entities",  # a reply NCBI never sends (reviewflow.acquire.xml_guard)
+    "declares nested xml entities",
 )
 HISTORY_LOST = ("cannot retrieve history data", "invalid query_key", "unknown query_key")
 CAP_REACHED = "cannot be larger than 9998"
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True, recover=False
-)
+_PARSER = etree.XMLParser(huge_tree=True, recover=False, **SAFE)
 
 
 class ReplyError(Exception):
@@ -56,10 +64,16 @@ def classify_error(message: str) -> bool:
 
 def parse_xml(body: bytes, what: str) -> etree._Element:
     try:
-        return etree.fromstring(body, _PARSER)
+        root = etree.fromstring(body, _PARSER)
     except etree.XMLSyntaxError as exc:
+        if is_expansion_error(exc.msg or ""):
+            raise ReplyError(f"{what} reply {expansion_problem(exc.msg)}", permanent=True) from None
         # a truncated or garbled reply: worth retrying
         raise ReplyError(f"unreadable {what} reply ({exc.msg})") from None
+    names = declared_entities(root)
+    if names:
+        raise ReplyError(f"{what} reply {entity_problem(names)}", permanent=True)
+    return root
 
 
 def body_errors(body: bytes) -> list[str]:
@@ -81,9 +95,9 @@ def body_errors(body: bytes) -> list[str]:
     if b"<ERROR>" not in body and b"<ERROR " not in body:
         return []
     try:
-        root = etree.fromstring(body, _PARSER)
-    except etree.XMLSyntaxError:
-        return []
+        root = parse_xml(body, "E-utilities")
+    except ReplyError:
+        return []  # the reader of the reply (parse_esearch, efetch_pmids) says what is wrong
     return [" ".join((el.text or "").split()) for el in root.iter("ERROR")]
 
 

@@ -4,8 +4,9 @@ Streamed with lxml ``iterparse``: each ``PubmedArticle`` / ``PubmedBookArticle``
 baseline file, each top-level ``MedlineCitation``) is read into a :class:`RecordData` and then
 cleared, so memory stays flat on a 30,000-record file. Gzip files are read as they are.
 
-No DTD is loaded and no entity is fetched: PubMed's DTD only declares structure, and the
-character entities PubMed uses are numeric.
+No DTD is loaded, no entity is resolved and nothing is fetched (:mod:`reviewflow.acquire.xml_guard`):
+PubMed's DTD only declares structure, and the character entities PubMed uses are numeric. A file
+that declares entities is refused.
 
 Reference lists (``<ReferenceList>``, often a third or more of a modern efetch file) are not
 records' data here: they are cut out of the byte stream before lxml sees them, keeping their
@@ -25,6 +26,13 @@ from lxml import etree
 
 from reviewflow.acquire.readers._common import clean_doi, display_name, fail, year_of
 from reviewflow.acquire.readers._stream import WithoutReferenceLists
+from reviewflow.acquire.xml_guard import (
+    SAFE,
+    declared_entities,
+    entity_problem,
+    expansion_problem,
+    is_expansion_error,
+)
 from reviewflow.records import RecordData
 
 _RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "MedlineCitation", "DeleteCitation")
@@ -54,15 +62,15 @@ def iter_pubmed_xml(
             stream,
             events=("end",),
             tag=_RECORD_TAGS,
-            resolve_entities=False,
-            load_dtd=False,
-            no_network=True,
             remove_comments=True,
             huge_tree=True,
+            **SAFE,
         )
         count = 0
         try:
             for _event, elem in context:
+                if count == 0:
+                    _refuse_entities(elem, path)
                 tag = elem.tag
                 if tag == "MedlineCitation":
                     parent = elem.getparent()
@@ -83,6 +91,8 @@ def iter_pubmed_xml(
         except etree.XMLSyntaxError as exc:
             line = exc.position[0] if exc.position else exc.lineno
             message = re.sub(r", line \d+, column \d+$", "", exc.msg or str(exc))
+            if is_expansion_error(message):
+                raise fail(path, f"line {line}", expansion_problem(message)) from None
             if any(m in message for m in ("Document is empty", "Start tag expected", "no element")):
                 raise fail(path, "", "empty file or not XML") from None
             if "encoding" in message:
@@ -95,11 +105,19 @@ def iter_pubmed_xml(
         root = context.root
     if root is None:
         raise fail(path, "", "empty file or not XML")
+    if count == 0:
+        _refuse_entities(root, path)
     if root.tag not in _SETS and count == 0:
         errors = [_text(e) for e in root.iter("ERROR")]
         if errors:
             raise fail(path, "", "the response is an E-utilities error: " + "; ".join(errors))
         raise fail(path, "line 1", f"not PubMed XML (root element <{root.tag}>)")
+
+
+def _refuse_entities(elem: Any, path: Path) -> None:
+    names = declared_entities(elem)
+    if names:
+        raise fail(path, "DOCTYPE", entity_problem(names))
 
 
 def _open(path: Path, byte_range: tuple[int, int] | None = None) -> WithoutReferenceLists:
