@@ -27,10 +27,11 @@ from reviewflow.screening.decisions import (
     ScreeningRules,
     as_mine,
     check_stage,
+    draft_note,
     reviewer_row,
 )
 from reviewflow.store.engine import Store
-from reviewflow.store.models import Decision, FulltextRetrieval, Record
+from reviewflow.store.models import Decision, FulltextRetrieval, Record, Reviewer
 from reviewflow.store.sql import id_in
 
 PAGE_SIZE = 250
@@ -80,6 +81,7 @@ class RecordView:
     mine: MyDecision | None
     not_retrieved: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    draft_note: str = ""  # my note on a record I have not decided yet
 
 
 _LABEL = re.compile(r"(?:(?<=^)|(?<=[.!?]\s))([A-Z][A-Z ,/&-]{2,40}[A-Z]):\s+")
@@ -361,7 +363,7 @@ def record_view(
         r = s.get(Record, record_id)
         if r is None:
             raise KeyError(record_id)
-        mine = None
+        mine, draft = None, ""
         if reviewer_id is not None:
             mine = s.exec(
                 select(Decision).where(
@@ -370,6 +372,9 @@ def record_view(
                     Decision.stage == stage,
                 )
             ).first()
+            me = s.get(Reviewer, reviewer_id)
+            if mine is None and me is not None:
+                draft = draft_note(s, me.name, record_id, stage)
         status = s.scalar(
             select(FulltextRetrieval.status).where(FulltextRetrieval.record_id == record_id)
         )
@@ -380,6 +385,7 @@ def record_view(
         abstract=r.abstract, abstract_sections=abstract_sections(r.abstract, r.extra),
         keywords=list(r.keywords), mesh_terms=list(r.mesh_terms), language=list(r.language),
         mine=as_mine(mine), not_retrieved=status == "not_retrieved", extra=dict(r.extra),
+        draft_note=draft,
     )  # fmt: skip
 
 

@@ -96,7 +96,7 @@ class ScreeningScreen(Screen[None]):
         ("m", "maybe (discuss at reconciliation)", "decide"),
         ("r", "report not retrieved / retrieved again (full text)", "not_retrieved"),
         ("u", "undo my last change (this session), else on this record", "undo"),
-        ("n", "write a note on my decision", "note"),
+        ("n", "write a note (before deciding too: it waits for the decision)", "note"),
         ("→ / l", "next record", "next"),
         ("← / h", "previous record", "previous"),
         ("space", "next record I have not decided", "next_undecided"),
@@ -115,7 +115,6 @@ class ScreeningScreen(Screen[None]):
         self.shown: Shown | None = None
         self.saving = False
         self.history: list[int] = []  # records I changed in this session, for undo
-        self.pending_notes: dict[int, str] = {}  # notes typed before deciding
         self.saved: list[core.Change] = []  # every change committed in this session
         self.rendered_at = 0.0
         self._footer_state: tuple[bool | None, ...] = ()
@@ -182,10 +181,9 @@ class ScreeningScreen(Screen[None]):
     @work(thread=True, exit_on_error=False, group="save")
     def save(self, record_id: int, position: int, decision: str, reason: str = "") -> None:
         s = self.setup
-        note = self.pending_notes.get(record_id)
         with self.queue_lock:
             change = core.decide(s.store, s.reviewer, record_id, s.stage, decision, reason,
-                                 note=note, rules=s.rules)  # fmt: skip
+                                 rules=s.rules)  # fmt: skip
             q = self._queue()
             q.apply(change)
             self.post_message(DecisionSaved(change, decision))
@@ -207,7 +205,9 @@ class ScreeningScreen(Screen[None]):
                 info = "undone" if change else "nothing to undo on this record"
             elif what == "note":
                 change = core.set_note(s.store, s.reviewer, record_id, s.stage, text)
-                info = "note saved"
+                draft = "draft" in change.extra
+                info = "note kept; it is saved with your decision" if draft else "note saved"
+                change = None if draft else change
             elif what in ("not-retrieved", "retrieved"):
                 core.set_retrieval(s.store, s.reviewer, record_id, what == "retrieved")
                 q.refresh()
@@ -222,7 +222,6 @@ class ScreeningScreen(Screen[None]):
     # -- message handlers (own the UI state) -------------------------------------------------
     def on_decision_saved(self, message: DecisionSaved) -> None:
         self.saved.append(message.change)
-        self.pending_notes.pop(message.change.record_id, None)
         if message.action != "undo":
             self.history.append(message.change.record_id)
 
@@ -286,11 +285,10 @@ class ScreeningScreen(Screen[None]):
             line.append(mine.decision.upper(), style=DECISION_STYLE[mine.decision])
             if mine.reason:
                 line.append(f" — {mine.reason}")
-        note = self.pending_notes.get(view.record_id) or (mine.note if mine else "")
+        note = mine.note if mine else view.draft_note
         if note:
-            pending = mine is None or view.record_id in self.pending_notes
             line.append("   Note: ", style="dim")
-            line.append(note + (" (saved with your decision)" if pending else ""), style="italic")
+            line.append(note + ("" if mine else " (saved with your decision)"), style="italic")
         return line
 
     # -- actions -----------------------------------------------------------------------------
@@ -362,16 +360,10 @@ class ScreeningScreen(Screen[None]):
             return
         view = self.shown.view
         record_id, position = current
-        old = self.pending_notes.get(record_id, view.mine.note if view.mine else "")
+        old = view.mine.note if view.mine else view.draft_note
 
         def save_note(text: str | None) -> None:
-            if text is None:
-                return
-            if view.mine is None:
-                self.pending_notes[record_id] = text
-                self.render_shown()
-                self.notify("the note will be saved with your decision", timeout=3)
-            else:
+            if text is not None:
                 self.saving = True
                 self.change_other("note", record_id, position, text)
 
