@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from reviewflow.errors import user_message
 from reviewflow.screening import decisions as core
 from reviewflow.screening import flow
-from reviewflow.screening.queue import Progress, RecordView, ScreeningQueue
+from reviewflow.screening.queue import Progress, RecordView, ScreeningQueue, SearchHit
 from reviewflow.store.engine import Store
 from reviewflow.tui.widgets.dialogs import ChoicePrompt, HelpScreen, SearchPrompt, TextPrompt
 from reviewflow.tui.widgets.record_panel import RecordPanel
@@ -101,7 +101,7 @@ class ScreeningScreen(Screen[None]):
         ("← / h", "previous record", "previous"),
         ("space", "next record I have not decided", "next_undecided"),
         ("g", "go to record number…", "jump"),
-        ("/", "search title, abstract, PMID, DOI", "search"),
+        ("/", "search: all the words in title/abstract; PMID, DOI", "search"),
         ("↑ ↓ PgUp PgDn", "scroll the abstract", ""),
         ("?", "this help", "help"),
         ("q", "quit (every decision is already saved)", "close"),
@@ -394,9 +394,9 @@ class ScreeningScreen(Screen[None]):
         self.app.push_screen(TextPrompt("Go to record number", hint=f"1 to {length:,}"), go)
 
     def action_search(self) -> None:
-        def search(text: str) -> list:  # type: ignore[type-arg]
+        def search(text: str) -> tuple[list[SearchHit], int]:
             with self.queue_lock:
-                return self._queue().search(text)
+                return self._queue().search(text), self._queue().count_matches(text)
 
         def go(record_id: int | None) -> None:
             if record_id is not None:

@@ -211,3 +211,20 @@ async def test_app_never_shows_the_other_reviewers_decisions(
             await pilot.press("right")
             await settle(pilot)
         assert "SECRET" not in app.export_screenshot()
+
+
+async def test_search_counts_every_match_not_only_the_ones_listed(
+    review: tuple[Store, list[int]],
+) -> None:
+    store, _ids = review
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        total = app.screening._queue().count_matches("the")
+        assert total > 0
+        await pilot.press("slash", *"the", "enter")
+        await settle(pilot)
+        hint = str(app.screen.query_one(".hint").render())
+        shown = min(total, 100)
+        assert hint.startswith(f"{total} records match 'the'"), hint
+        assert ("first" in hint) == (total > shown)
