@@ -332,7 +332,8 @@ include = []
 exclude = []
 
 [highlight]
-# words highlighted in titles and abstracts while screening (green / red)
+# words highlighted in titles and abstracts while screening (green / red): whole words, any
+# case, plurals too ("NSAID" finds "NSAIDs"); end a word with * for any ending ("randomi*")
 include = []
 exclude = []
 
