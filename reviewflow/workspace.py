@@ -7,14 +7,17 @@ Commands find the workspace from the current folder upward. The database is, in 
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reviewflow.errors import WorkspaceError
+from reviewflow.text import plural
 
 if TYPE_CHECKING:
     from reviewflow.store import Store
@@ -32,6 +35,43 @@ DEFAULT_EXCLUSION_REASONS = [
     "Duplicate report of an included study",
     "Not a primary study (review, editorial, letter)",
 ]
+
+
+# Every section and key review.toml may hold: a misspelt one is an error, not silently ignored.
+KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "review": ("title", "question"),
+    "eligibility": ("include", "exclude"),
+    "highlight": ("include", "exclude"),
+    "screening": ("reviewers_per_record", "fulltext_exclusion_reasons"),
+    "reviewers": ("name", "role"),
+    "contact": ("email",),
+    "database": ("url",),
+}
+
+
+def _suggest(word: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known)})"
+
+
+def check_known_keys(path: Path, data: dict[str, Any]) -> None:
+    """Refuse a section or key reviewflow does not know (``[highlights]``,
+    ``fulltext_exclusion_reason``, ``[[reviewer]]``), naming it and the nearest known one."""
+    for section, value in data.items():
+        if section not in KNOWN_KEYS:
+            raise WorkspaceError(
+                f"{path}: unknown section [{section}]{_suggest(section, list(KNOWN_KEYS))}"
+            )
+        tables = value if isinstance(value, list) else [value]
+        for table in tables:
+            if not isinstance(table, dict):
+                continue
+            for key in table:
+                if key not in KNOWN_KEYS[section]:
+                    known = KNOWN_KEYS[section]
+                    raise WorkspaceError(
+                        f"{path}: [{section}] unknown key {key!r}{_suggest(key, known)}"
+                    )
 
 
 @dataclass(frozen=True)
@@ -149,12 +189,13 @@ def _copy_shipped_forms(target: Path) -> None:
             (target / form.name).write_text(form.read_text(encoding="utf-8"), encoding="utf-8")
 
 
-def find_workspace(start: Path | None = None) -> Workspace:
+def find_workspace(start: Path | None = None, *, adding_reviewer: bool = False) -> Workspace:
     """The workspace containing ``start`` (default: the current folder)."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / REVIEW_FILE).is_file():
-            return Workspace(folder, load_config(folder / REVIEW_FILE))
+            config = load_config(folder / REVIEW_FILE, adding_reviewer=adding_reviewer)
+            return Workspace(folder, config)
     raise WorkspaceError(
         f"no review workspace here: no {REVIEW_FILE} in {here} or any folder above it "
         "(create one with 'reviewflow init DIR')"
@@ -168,8 +209,11 @@ def _strings(data: dict[str, Any], key: str, where: str) -> list[str]:
     return list(value)
 
 
-def load_config(path: Path) -> ReviewConfig:
-    """Read and check review.toml; every error names the file and the place."""
+def load_config(path: Path, *, adding_reviewer: bool = False) -> ReviewConfig:
+    """Read and check review.toml; every error names the file and the place.
+
+    ``adding_reviewer`` lets ``reviewer add`` read a file with fewer reviewers than
+    ``reviewers_per_record`` (the way to mend it)."""
     try:
         raw = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -180,6 +224,7 @@ def load_config(path: Path) -> ReviewConfig:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
         raise WorkspaceError(f"{path}: invalid TOML: {exc}") from None
+    check_known_keys(path, data)
 
     review = data.get("review", {})
     if not isinstance(review, dict) or not isinstance(review.get("title"), str):
@@ -219,6 +264,12 @@ def load_config(path: Path) -> ReviewConfig:
     per_record = screening.get("reviewers_per_record", 2)
     if not isinstance(per_record, int) or per_record < 1:
         raise WorkspaceError(f"{path}: [screening] reviewers_per_record must be a whole number ≥ 1")
+    if reviewers and per_record > len(reviewers) and not adding_reviewer:
+        raise WorkspaceError(
+            f"{path}: [screening] reviewers_per_record = {per_record} but only "
+            f"{plural(len(reviewers), 'reviewer')} listed; add one ('reviewflow reviewer add "
+            "NAME') or lower reviewers_per_record"
+        )
     reasons = _strings(screening, "fulltext_exclusion_reasons", f"{path}: [screening]")
     contact = data.get("contact", {})
     database = data.get("database", {})
@@ -246,7 +297,7 @@ def add_reviewer(root: Path, name: str, role: str) -> ReviewConfig:
     clean = name.strip()
     if not clean or len(clean) > 100 or any(ord(c) < 32 for c in clean):
         raise WorkspaceError(f"{name!r} is not a usable reviewer name (1 to 100 characters)")
-    config = load_config(path)
+    config = load_config(path, adding_reviewer=True)
     if any(r.name == clean for r in config.reviewers):
         raise WorkspaceError(f"{path}: reviewer {clean!r} is already listed")
     text = path.read_text(encoding="utf-8")
@@ -264,7 +315,7 @@ def add_reviewer(root: Path, name: str, role: str) -> ReviewConfig:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(new_text, encoding="utf-8")
     tmp.replace(path)
-    return load_config(path)
+    return load_config(path, adding_reviewer=True)
 
 
 def review_toml_template(title: str) -> str:
@@ -281,7 +332,8 @@ include = []
 exclude = []
 
 [highlight]
-# words highlighted in titles and abstracts while screening (green / red)
+# words highlighted in titles and abstracts while screening (green / red): whole words, any
+# case, plurals too ("NSAID" finds "NSAIDs"); end a word with * for any ending ("randomi*")
 include = []
 exclude = []
 

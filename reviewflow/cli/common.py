@@ -27,9 +27,11 @@ class AppContext:
     _workspace: Workspace | None = None
     _store: Store | None = None
 
-    def workspace(self) -> Workspace:
+    def workspace(self, *, adding_reviewer: bool = False) -> Workspace:
+        """The workspace; ``adding_reviewer`` reads a review.toml that lists fewer reviewers
+        than reviewers_per_record (``reviewer add`` mends it)."""
         if self._workspace is None:
-            self._workspace = find_workspace(self.workspace_dir)
+            self._workspace = find_workspace(self.workspace_dir, adding_reviewer=adding_reviewer)
         return self._workspace
 
     def store(self) -> Store:

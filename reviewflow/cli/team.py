@@ -32,10 +32,11 @@ def reviewer_add(app: AppContext, name: str, role: str) -> None:
     from reviewflow.store.reviewers import sync_reviewers
     from reviewflow.workspace import add_reviewer
 
+    root = app.workspace(adding_reviewer=True).root
     store = app.store()
     if has_passphrase(store, role=ADJUDICATOR):  # else the team is still being set up
         require_lead(app.as_lead(), "adding a reviewer", "it changes who is on the team")
-    config = add_reviewer(app.workspace().root, name, role)
+    config = add_reviewer(root, name, role)
     sync_reviewers(store, config)
     click.echo(f"Added {name.strip()} ({role}) to review.toml.")
     click.echo(f"Next: 'reviewflow reviewer passphrase {name.strip()}' to let them sign in.")

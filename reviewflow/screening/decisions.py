@@ -7,6 +7,10 @@ the reviewer and touches only that reviewer's own decision (blinding lives in th
 Audit rows (``entity`` = ``decision``): ``decision.set`` (new or revised), ``decision.note``,
 ``decision.undo``. ``before``/``after`` hold the decision's state (stage, decision, reason, note)
 or null; an undo row names the row it undid in ``after["undoes"]``.
+
+A note written before deciding is kept as a ``decision.draft_note`` row (``entity`` =
+``decision_draft``, ``after`` = stage and note) until the decision takes it; so is the note of a
+decision undone back to "not decided". Undoing a decision keeps its note.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from reviewflow.workspace import DEFAULT_EXCLUSION_REASONS, ReviewConfig
 
 ENTITY = "decision"
 SET, NOTE, UNDO = "decision.set", "decision.note", "decision.undo"
+DRAFT_ENTITY, DRAFT = "decision_draft", "decision.draft_note"
 
 
 @dataclass(frozen=True)
@@ -189,8 +194,10 @@ def decide(
                 before = _state(row)
                 old = as_mine(row)
                 if row is None:
+                    if note is None:
+                        note = draft_note(s, reviewer, record_id, stage)
                     row = Decision(record_id=record_id, reviewer_id=me.id, stage=stage,
-                                   decision=decision, reason=reason, note=note or "")  # fmt: skip
+                                   decision=decision, reason=reason, note=note)  # fmt: skip
                 else:
                     row.decision, row.reason, row.decided_at = decision, reason, utcnow()
                     if note is not None:
@@ -205,8 +212,31 @@ def decide(
     raise AssertionError("unreachable")
 
 
+def draft_note(session: Session, reviewer: str, record_id: int, stage: str) -> str:
+    """The note ``reviewer`` wrote on a record they have not decided (or ``""``)."""
+    rows = session.exec(
+        select(AuditEntry)
+        .where(
+            AuditEntry.record_id == record_id,
+            AuditEntry.entity == DRAFT_ENTITY,
+            AuditEntry.actor == reviewer,
+        )
+        .order_by(col(AuditEntry.id).desc())
+    ).all()
+    latest = next((e.after for e in rows if e.after and e.after.get("stage") == stage), None)
+    return str(latest.get("note", "")) if latest else ""
+
+
+def _save_draft(session: Session, reviewer: str, record_id: int, stage: str, note: str) -> None:
+    before = draft_note(session, reviewer, record_id, stage)
+    if note != before:
+        audit(session, reviewer, DRAFT, DRAFT_ENTITY, None, {"stage": stage, "note": before},
+              {"stage": stage, "note": note}, record_id=record_id)  # fmt: skip
+
+
 def set_note(store: Store, reviewer: str, record_id: int, stage: str, note: str) -> Change:
-    """Change the note on the reviewer's own decision (a note needs a decision first)."""
+    """Change the note on the reviewer's own decision; on a record they have not decided yet,
+    keep it until they decide (``Change.extra["draft"]``)."""
     require_self(store, reviewer, "screening")
     check_stage(stage)
     with store.write() as s:
@@ -214,7 +244,10 @@ def set_note(store: Store, reviewer: str, record_id: int, stage: str, note: str)
         assert me.id is not None
         row = _own(s, me.id, record_id, stage)
         if row is None:
-            raise InputError(f"record {record_id}: decide first, then add a note")
+            if s.get(Record, record_id) is None:
+                raise InputError(f"record {record_id}: no such record in the review")
+            _save_draft(s, reviewer, record_id, stage, note)
+            return Change(record_id, stage, None, None, {"draft": note})
         before, old = _state(row), as_mine(row)
         row.note = note
         s.add(row)
@@ -263,9 +296,13 @@ def undo(store: Store, reviewer: str, record_id: int, stage: str) -> Change | No
         before, old = _state(row), as_mine(row)
         restored = target.before
         marker = {"undoes": target.id, "stage": stage}
+        # undoing a decision keeps the note written on it; undoing a note change does not
+        kept_note = row.note if row is not None and target.action != NOTE else None
         if restored is None:
             if row is not None:
                 s.delete(row)
+                if kept_note is not None:
+                    _save_draft(s, reviewer, record_id, stage, kept_note)
             after = None
         else:
             if row is None:
@@ -273,7 +310,7 @@ def undo(store: Store, reviewer: str, record_id: int, stage: str) -> Change | No
                                decision=str(restored["decision"]))  # fmt: skip
             row.decision = str(restored["decision"])
             row.reason = str(restored.get("reason", ""))
-            row.note = str(restored.get("note", ""))
+            row.note = kept_note if kept_note is not None else str(restored.get("note", ""))
             row.decided_at = utcnow()
             s.add(row)
             s.flush()

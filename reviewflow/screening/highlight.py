@@ -1,7 +1,8 @@
 """Where the review's highlight words occur in a text (Rayyan-style include/exclude keywords).
 
-A keyword matches whole words, any case; a trailing ``*`` matches any ending
-(``random*`` finds "randomised" and "randomly"). Overlaps go to the longer match.
+A keyword matches whole words, any case, and their plural in -s/-es (``NSAID`` finds "NSAIDs",
+``rat`` finds "rats" but not "ratio"); a trailing ``*`` matches any ending (``random*`` finds
+"randomised" and "randomly"). Overlaps go to the longer match.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def _pattern(word: str) -> str:
     word = word.strip()
     stem = word.endswith("*")
     core = re.escape(word.rstrip("*")).replace(r"\ ", r"\s+")
-    ending = r"\w*" if stem else r"(?!\w)"
+    ending = r"\w*" if stem else r"(?:e?s)?(?!\w)"
     return r"(?<!\w)" + core + ending
 
 

@@ -27,10 +27,11 @@ from reviewflow.screening.decisions import (
     ScreeningRules,
     as_mine,
     check_stage,
+    draft_note,
     reviewer_row,
 )
 from reviewflow.store.engine import Store
-from reviewflow.store.models import Decision, FulltextRetrieval, Record
+from reviewflow.store.models import Decision, FulltextRetrieval, Record, Reviewer
 from reviewflow.store.sql import id_in
 
 PAGE_SIZE = 250
@@ -80,6 +81,7 @@ class RecordView:
     mine: MyDecision | None
     not_retrieved: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    draft_note: str = ""  # my note on a record I have not decided yet
 
 
 _LABEL = re.compile(r"(?:(?<=^)|(?<=[.!?]\s))([A-Z][A-Z ,/&-]{2,40}[A-Z]):\s+")
@@ -374,29 +376,48 @@ class ScreeningQueue:
     def record(self, record_id: int) -> RecordView:
         return record_view(self.store, record_id, self.stage, self.reviewer_id)
 
-    def search(self, text: str, limit: int = 100) -> list[SearchHit]:
-        """Records of the queue whose title or abstract contains ``text`` (any case), or whose
-        PMID, DOI or record id is ``text``."""
+    def _matching(self, text: str) -> ColumnElement[bool] | None:
+        """Every word of ``text`` in the title or the abstract (any case, any order), or
+        ``text`` is the record's PMID, DOI or record id."""
         text = text.strip()
         if not text:
-            return []
-        like = f"%{text.lower()}%"
+            return None
+        words = []
+        for word in text.lower().split():
+            like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            words.append(or_(func.lower(Record.title).like(like, escape="\\"),
+                             func.lower(Record.abstract).like(like, escape="\\")))  # fmt: skip
         conditions: list[ColumnElement[bool]] = [
-            func.lower(Record.title).like(like),
-            func.lower(Record.abstract).like(like),
+            and_(*words),
             col(Record.pmid) == text,
             func.lower(Record.doi) == text.lower(),
         ]
         if text.isdigit():
             conditions.append(col(Record.id) == int(text))
+        return or_(*conditions)
+
+    def search(self, text: str, limit: int = 100) -> list[SearchHit]:
+        """The first ``limit`` records of the queue that match ``text`` (see :meth:`_matching`)."""
+        matching = self._matching(text)
+        if matching is None:
+            return []
         with self.store.read() as s:
             rows = s.execute(
                 select(Record.id, Record.title, Record.year, Record.pmid)
-                .where(self._member(), or_(*conditions))
+                .where(self._member(), matching)
                 .order_by(col(Record.id))
                 .limit(limit)
             ).all()
         return [SearchHit(int(i), t, y, p) for i, t, y, p in rows]
+
+    def count_matches(self, text: str) -> int:
+        """How many records of the queue match ``text`` (all of them, not the first page)."""
+        matching = self._matching(text)
+        if matching is None:
+            return 0
+        with self.store.read() as s:
+            query = select(func.count()).select_from(Record).where(self._member(), matching)
+            return int(s.scalar(query) or 0)
 
 
 def record_view(
@@ -408,7 +429,7 @@ def record_view(
         r = s.get(Record, record_id)
         if r is None:
             raise KeyError(record_id)
-        mine = None
+        mine, draft = None, ""
         if reviewer_id is not None:
             mine = s.exec(
                 select(Decision).where(
@@ -417,6 +438,9 @@ def record_view(
                     Decision.stage == stage,
                 )
             ).first()
+            me = s.get(Reviewer, reviewer_id)
+            if mine is None and me is not None:
+                draft = draft_note(s, me.name, record_id, stage)
         status = s.scalar(
             select(FulltextRetrieval.status).where(FulltextRetrieval.record_id == record_id)
         )
@@ -427,6 +451,7 @@ def record_view(
         abstract=r.abstract, abstract_sections=abstract_sections(r.abstract, r.extra),
         keywords=list(r.keywords), mesh_terms=list(r.mesh_terms), language=list(r.language),
         mine=as_mine(mine), not_retrieved=status == "not_retrieved", extra=dict(r.extra),
+        draft_note=draft,
     )  # fmt: skip
 
 

@@ -10,8 +10,8 @@
 - Finishing a study: ``f`` on the study list, ``Ctrl+F`` in a study (letters are typed into
   the fields there) marks the study finished, or reopens a finished one (the same key). The
   reviewers' values are compared only once every reviewer has finished the study. The key is
-  greyed out while a required field is empty or a value is invalid (the core refuses those too,
-  naming the fields). Editing a value of a finished study is allowed and keeps it finished: the
+  greyed out while a required field is empty or a value is invalid; pressed then, it says which
+  fields (the core's refusal). Editing a value of a finished study is allowed and keeps it finished: the
   comparison uses the current values, and a value made invalid shows as a discrepancy. The
   list shows ``✓ finished`` in the reviewer's progress (their own status only).
 - With ``--consensus``: the discrepancy view (:mod:`.widgets.extraction_consensus`).
@@ -73,6 +73,7 @@ class StudiesScreen(Screen[None]):
         Binding("enter", "open", "Open study"),
         Binding("f", "finish", "Finish study"),
         Binding("f", "reopen", "Reopen study"),
+        Binding("f", "refused_finish", show=False),  # while greyed: say which fields
         Binding("r", "reload", "Refresh"),
         Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("q", "close", "Quit"),
@@ -165,12 +166,16 @@ class StudiesScreen(Screen[None]):
             if action == "reopen":
                 return current.finished
             return False if current.finished else (True if current.progress.done else None)
+        if action == "refused_finish":
+            return self.check_action("finish", ()) is None and self.current() is not None
         return True
 
     def action_finish(self) -> None:
         current = self.current()
         if current is not None:
             self.extraction.set_finished(self, current.study.id, True)
+
+    action_refused_finish = action_finish  # the core refuses, naming the fields to fix
 
     def action_reopen(self) -> None:
         current = self.current()
@@ -196,6 +201,7 @@ class StudyScreen(Screen[None]):
         Binding("ctrl+p", "step(-1)", "Previous study"),
         Binding("ctrl+f", "finish", "Finish study"),
         Binding("ctrl+f", "reopen", "Reopen study"),
+        Binding("ctrl+f", "refused_finish", show=False),  # while greyed: say which fields
         Binding("f1", "help", "Help"),
     ]
 
@@ -353,6 +359,8 @@ class StudyScreen(Screen[None]):
                 return None  # still loading
             values = {f.field_key: f.value for f in self.query(ExtractionField)}
             return None if check_study(self.extraction.form, values, complete=True) else True
+        if action == "refused_finish":
+            return self.finished is False and self.check_action("finish", ()) is None
         return True
 
     async def action_finish(self) -> None:
@@ -360,6 +368,10 @@ class StudyScreen(Screen[None]):
         self.flush()
         await self.extraction.wait_for_saves(self.app)
         self.extraction.set_finished(self, self.study.id, True)
+
+    async def action_refused_finish(self) -> None:
+        """The key while greyed out: the core refuses and names the fields to fix."""
+        await self.action_finish()
 
     async def action_reopen(self) -> None:
         self.flush()

@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from reviewflow.errors import user_message
 from reviewflow.screening import decisions as core
 from reviewflow.screening import flow
-from reviewflow.screening.queue import Progress, RecordView, ScreeningQueue
+from reviewflow.screening.queue import Progress, RecordView, ScreeningQueue, SearchHit
 from reviewflow.store.engine import Store
 from reviewflow.tui.widgets.dialogs import ChoicePrompt, HelpScreen, SearchPrompt, TextPrompt
 from reviewflow.tui.widgets.record_panel import RecordPanel
@@ -110,12 +110,12 @@ class ScreeningScreen(Screen[None]):
         ("m", "maybe (discuss at reconciliation)", "decide"),
         ("r", "report not retrieved / retrieved again (full text)", "not_retrieved"),
         ("u", "undo my last change (this session), else on this record", "undo"),
-        ("n", "write a note on my decision", "note"),
+        ("n", "write a note (before deciding too: it waits for the decision)", "note"),
         ("→ / l", "next record", "next"),
         ("← / h", "previous record", "previous"),
         ("space", "next record I have not decided", "next_undecided"),
         ("g", "go to record number…", "jump"),
-        ("/", "search title, abstract, PMID, DOI", "search"),
+        ("/", "search: all the words in title/abstract; PMID, DOI", "search"),
         (
             "o",
             "order: most relevant first (learnt from your decisions) / import order",
@@ -134,7 +134,6 @@ class ScreeningScreen(Screen[None]):
         self.shown: Shown | None = None
         self.saving = False
         self.history: list[int] = []  # records I changed in this session, for undo
-        self.pending_notes: dict[int, str] = {}  # notes typed before deciding
         self.saved: list[core.Change] = []  # every change committed in this session
         self.rendered_at = 0.0
         self.order = setup.order if setup.stage == flow.TITLE_ABSTRACT else "import"
@@ -207,10 +206,9 @@ class ScreeningScreen(Screen[None]):
     @work(thread=True, exit_on_error=False, group="save")
     def save(self, record_id: int, position: int, decision: str, reason: str = "") -> None:
         s = self.setup
-        note = self.pending_notes.get(record_id)
         with self.queue_lock:
             change = core.decide(s.store, s.reviewer, record_id, s.stage, decision, reason,
-                                 note=note, rules=s.rules)  # fmt: skip
+                                 rules=s.rules)  # fmt: skip
             q = self._queue()
             q.apply(change)
             self.post_message(DecisionSaved(change, decision))
@@ -232,7 +230,9 @@ class ScreeningScreen(Screen[None]):
                 info = "undone" if change else "nothing to undo on this record"
             elif what == "note":
                 change = core.set_note(s.store, s.reviewer, record_id, s.stage, text)
-                info = "note saved"
+                draft = "draft" in change.extra
+                info = "note kept; it is saved with your decision" if draft else "note saved"
+                change = None if draft else change
             elif what in ("not-retrieved", "retrieved"):
                 core.set_retrieval(s.store, s.reviewer, record_id, what == "retrieved")
                 q.refresh()
@@ -281,7 +281,6 @@ class ScreeningScreen(Screen[None]):
         self.saved.append(message.change)
         if self.order == "relevance":
             self.start_ranking()
-        self.pending_notes.pop(message.change.record_id, None)
         if message.action != "undo":
             self.history.append(message.change.record_id)
 
@@ -368,11 +367,10 @@ class ScreeningScreen(Screen[None]):
             line.append(mine.decision.upper(), style=DECISION_STYLE[mine.decision])
             if mine.reason:
                 line.append(f" — {mine.reason}")
-        note = self.pending_notes.get(view.record_id) or (mine.note if mine else "")
+        note = mine.note if mine else view.draft_note
         if note:
-            pending = mine is None or view.record_id in self.pending_notes
             line.append("   Note: ", style="dim")
-            line.append(note + (" (saved with your decision)" if pending else ""), style="italic")
+            line.append(note + ("" if mine else " (saved with your decision)"), style="italic")
         return line
 
     # -- actions -----------------------------------------------------------------------------
@@ -446,16 +444,10 @@ class ScreeningScreen(Screen[None]):
             return
         view = self.shown.view
         record_id, position = current
-        old = self.pending_notes.get(record_id, view.mine.note if view.mine else "")
+        old = view.mine.note if view.mine else view.draft_note
 
         def save_note(text: str | None) -> None:
-            if text is None:
-                return
-            if view.mine is None:
-                self.pending_notes[record_id] = text
-                self.render_shown()
-                self.notify("the note will be saved with your decision", timeout=3)
-            else:
+            if text is not None:
                 self.saving = True
                 self.change_other("note", record_id, position, text)
 
@@ -507,9 +499,9 @@ class ScreeningScreen(Screen[None]):
         self.app.push_screen(TextPrompt("Go to record number", hint=f"1 to {length:,}"), go)
 
     def action_search(self) -> None:
-        def search(text: str) -> list:  # type: ignore[type-arg]
+        def search(text: str) -> tuple[list[SearchHit], int]:
             with self.queue_lock:
-                return self._queue().search(text)
+                return self._queue().search(text), self._queue().count_matches(text)
 
         def go(record_id: int | None) -> None:
             if record_id is not None:

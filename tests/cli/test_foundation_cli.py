@@ -106,6 +106,28 @@ def test_no_workspace_is_one_clear_line(tmp_path: Path) -> None:
             '[review]\ntitle = "x"\n[screening]\nreviewers_per_record = 0\n',
             "reviewers_per_record must be",
         ),
+        (
+            '[review]\ntitle = "x"\n[highlights]\ninclude = ["stent"]\n',
+            "review.toml: unknown section [highlights]; did you mean 'highlight'?",
+        ),
+        (
+            '[review]\ntitle = "x"\n[screening]\nfulltext_exclusion_reason = ["a"]\n',
+            "[screening] unknown key 'fulltext_exclusion_reason'; "
+            "did you mean 'fulltext_exclusion_reasons'?",
+        ),
+        (
+            '[review]\ntitle = "x"\n[[reviewer]]\nname = "a"\n',
+            "unknown section [reviewer]; did you mean 'reviewers'?",
+        ),
+        (
+            '[review]\ntitle = "x"\n[[reviewers]]\nname = "a"\nrloe = "reviewer"\n',
+            "[reviewers] unknown key 'rloe'; did you mean 'role'?",
+        ),
+        (
+            '[review]\ntitle = "x"\n[screening]\nreviewers_per_record = 3\n'
+            '[[reviewers]]\nname = "a"\n[[reviewers]]\nname = "b"\n',
+            "reviewers_per_record = 3 but only 2 reviewers listed",
+        ),
     ],
 )
 def test_an_unreadable_review_toml_names_the_file_and_place(
@@ -114,6 +136,17 @@ def test_an_unreadable_review_toml_names_the_file_and_place(
     (tmp_path / "review.toml").write_text(broken)
     code, _, err = run_cli("status", cwd=tmp_path)
     assert_one_line_error(code, err, fragment)
+
+
+def test_reviewer_add_mends_a_team_smaller_than_reviewers_per_record(tmp_path: Path) -> None:
+    assert run_cli("init", str(tmp_path))[0] == 0
+    toml = tmp_path / "review.toml"
+    toml.write_text(toml.read_text().split("[[reviewers]]")[0] + '[[reviewers]]\nname = "a"\n')
+    code, _, err = run_cli("status", cwd=tmp_path)
+    assert_one_line_error(code, err, "reviewers_per_record = 2 but only 1 reviewer listed")
+    code, out, err = run_cli("reviewer", "add", "b", cwd=tmp_path)
+    assert code == 0, err
+    assert run_cli("status", cwd=tmp_path)[0] == 0
 
 
 def test_review_toml_in_a_wrong_encoding(tmp_path: Path) -> None:

@@ -58,6 +58,30 @@ def test_decide_revise_and_undo_are_committed_and_audited(review: tuple[Store, l
         assert s.exec(select(Decision).where(Decision.record_id == rid)).all() == []
 
 
+def test_undo_keeps_the_note_and_a_note_before_deciding_waits(
+    review: tuple[Store, list[int]],
+) -> None:
+    store, ids = review
+    rid = ids[4]
+    assert d.set_note(store, "reviewer1", rid, TA, "dose unclear").extra == {
+        "draft": "dose unclear"
+    }
+    assert queue_note(store, "reviewer1", rid) == "dose unclear"
+    assert queue_note(store, "reviewer2", rid) == ""  # my draft is mine only
+    assert d.decide(store, "reviewer1", rid, TA, "include").after.note == "dose unclear"  # type: ignore[union-attr]
+    d.decide(store, "reviewer1", rid, TA, "exclude")
+    assert d.undo(store, "reviewer1", rid, TA).after.note == "dose unclear"  # type: ignore[union-attr]
+    assert d.undo(store, "reviewer1", rid, TA).after is None  # type: ignore[union-attr]
+    assert queue_note(store, "reviewer1", rid) == "dose unclear"  # kept for my next decision
+    assert d.decide(store, "reviewer1", rid, TA, "maybe").after.note == "dose unclear"  # type: ignore[union-attr]
+
+
+def queue_note(store: Store, reviewer: str, record_id: int) -> str:
+    from reviewflow.screening.queue import ScreeningQueue
+
+    return ScreeningQueue(store, reviewer, TA).record(record_id).draft_note
+
+
 def test_undo_touches_only_my_own_decision(review: tuple[Store, list[int]]) -> None:
     store, ids = review
     d.decide(store, "reviewer1", ids[0], TA, "include")

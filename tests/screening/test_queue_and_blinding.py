@@ -81,6 +81,26 @@ def test_record_view_shows_structured_abstract_and_search_finds_pmid(
                for h in q.search("ULCER"))  # fmt: skip
 
 
+def test_search_wants_every_word_anywhere_and_counts_every_match(
+    review: tuple[Store, list[int]], rules: d.ScreeningRules
+) -> None:
+    store, ids = review
+    q = ScreeningQueue(store, "reviewer1", TA, rules)
+    texts = {rid: (q.record(rid).title + " " + q.record(rid).abstract).lower() for rid in ids}
+
+    def expected(*words: str) -> list[int]:  # the reference: plain Python over every record
+        return [rid for rid in ids if all(w in texts[rid] for w in words)]
+
+    found = [h.record_id for h in q.search("pain nsaid")]
+    assert found == expected("pain", "nsaid") and len(found) >= 2
+    assert any("pain nsaid" not in texts[rid] for rid in found)  # not a phrase search
+    assert q.count_matches("pain nsaid") == len(found)
+    many = expected("the")
+    assert len(many) > 10 and [h.record_id for h in q.search("THE", limit=10)] == many[:10]
+    assert q.count_matches("the") == len(many)
+    assert q.count_matches("e_s") == len(expected("e_s"))  # _ and % are not wildcards
+
+
 def test_sections_found_in_plain_abstract_text() -> None:
     text = "BACKGROUND: Pain is common. METHODS: We pooled 3 trials. RESULTS: Less pain."
     assert abstract_sections(text, {}) == [

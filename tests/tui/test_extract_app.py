@@ -202,7 +202,10 @@ async def test_finish_key_marks_the_study_finished_in_the_database(review) -> No
         assert (footer_state(app, "finish"), footer_state(app, "reopen")) == ("greyed", "hidden")
         await pilot.press("ctrl+f")
         await settle(app)
+        await pilot.pause()
         assert my_finished(store, "reviewer1", [sid]) == set()
+        said = [n.message for n in app._notifications]
+        assert any("not finished" in m and "Patients: required" in m for m in said), said
         await pilot.press(*"USA", "tab", *"Prospective", "tab")
         field(app, "patients").query_one(Input).focus()
         await pilot.press(*"58")  # not yet saved: finishing saves it first
@@ -252,3 +255,9 @@ async def test_the_list_shows_only_the_reviewers_own_finished_status(review) -> 
         assert "0 finished" in str(app.screen.query_one("#studies-status", Static).render())
         # nothing entered: finishing from the list is greyed out, reopening hidden
         assert (footer_state(app, "finish"), footer_state(app, "reopen")) == ("greyed", "hidden")
+        await pilot.press("f")  # greyed, but it says why
+        await settle(app)
+        await pilot.pause()
+        said = " ".join(n.message for n in app._notifications)
+        assert "not finished, 3 fields to fix" in said and "Country: required" in said, said
+    assert my_finished(store, "reviewer1", [studies[0].id]) == set()

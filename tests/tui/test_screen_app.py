@@ -101,8 +101,28 @@ async def test_keys_decide_move_on_undo_and_note(review: tuple[Store, list[int]]
     with store.read() as s:
         actions = s.exec(select(AuditEntry.action).order_by(col(AuditEntry.id))).all()
     assert list(actions) == ["decision.set"] * 3 + ["decision.note"] + ["decision.undo"] * 3 + [
-        "decision.set"
-    ]
+        "decision.draft_note", "decision.set"
+    ]  # fmt: skip
+
+
+async def test_a_note_on_an_undecided_record_outlives_quitting(
+    review: tuple[Store, list[int]],
+) -> None:
+    store, ids = review
+    async with make_app(store).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n", *"ask about dose", "enter")
+        await settle(pilot)
+        await pilot.press("q")
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert shown_id(app) == ids[0]
+        line = app.screening.query_one("#mine").render()
+        assert "ask about dose (saved with your decision)" in str(line)
+        await pilot.press("e")
+        await settle(pilot)
+    assert mine(store, "reviewer1") == {ids[0]: ("exclude", "", "ask about dose")}
 
 
 async def test_navigation_jump_search_and_resume(review: tuple[Store, list[int]]) -> None:
@@ -191,3 +211,20 @@ async def test_app_never_shows_the_other_reviewers_decisions(
             await pilot.press("right")
             await settle(pilot)
         assert "SECRET" not in app.export_screenshot()
+
+
+async def test_search_counts_every_match_not_only_the_ones_listed(
+    review: tuple[Store, list[int]],
+) -> None:
+    store, _ids = review
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        total = app.screening._queue().count_matches("the")
+        assert total > 0
+        await pilot.press("slash", *"the", "enter")
+        await settle(pilot)
+        hint = str(app.screen.query_one(".hint").render())
+        shown = min(total, 100)
+        assert hint.startswith(f"{total} records match 'the'"), hint
+        assert ("first" in hint) == (total > shown)

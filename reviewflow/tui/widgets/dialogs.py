@@ -14,6 +14,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from reviewflow.screening.queue import SearchHit
+from reviewflow.text import plural
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -90,7 +91,7 @@ class SearchPrompt(ModalScreen[int | None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="SearchPrompt")
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, search: Callable[[str], list[SearchHit]]):
+    def __init__(self, search: Callable[[str], tuple[list[SearchHit], int]]):
         super().__init__()
         self.search = search
         self.hits: list[SearchHit] = []
@@ -98,7 +99,7 @@ class SearchPrompt(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Search this queue", classes="title")
-            yield Input(placeholder="words, PMID, DOI or record id", id="query")
+            yield Input(placeholder="words (all of them), PMID, DOI or record id", id="query")
             yield OptionList(id="hits")
             yield Static("Enter searches; pick a record with ↓ and Enter", classes="hint")
 
@@ -110,10 +111,10 @@ class SearchPrompt(ModalScreen[int | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="search")
     def run_search(self, text: str) -> None:
-        hits = self.search(text)
-        self.app.call_from_thread(self.show_hits, text, hits)
+        hits, total = self.search(text)
+        self.app.call_from_thread(self.show_hits, text, hits, total)
 
-    def show_hits(self, text: str, hits: list[SearchHit]) -> None:
+    def show_hits(self, text: str, hits: list[SearchHit], total: int) -> None:
         self.hits = hits
         options = self.query_one("#hits", OptionList)
         options.clear_options()
@@ -123,7 +124,9 @@ class SearchPrompt(ModalScreen[int | None]):
                 for h in hits
             ]
         )
-        hint = f"{len(hits)} records match {text!r}" + (" (first 100)" if len(hits) >= 100 else "")
+        hint = f"{plural(total, 'record')} {'matches' if total == 1 else 'match'} {text!r}"
+        if total > len(hits):
+            hint += f" (the first {len(hits):,} shown)"
         self.query_one(".hint", Static).update(hint)
         if hits:
             options.highlighted = 0
