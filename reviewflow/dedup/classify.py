@@ -27,6 +27,11 @@ The rules are written against the false merges reviewers fear, in this order:
    supplement or on one page) with the same title and authors. (Normalising drops a citation
    of the answered article after a letter's title; scoring repairs a record whose volume was
    lost and whose issue and pages moved up one column.)
+7. A field that cannot be what it claims carries no weight rather than a veto (normalise.py):
+   an issue of five digits or more is a database record number, not an issue; either range
+   of a multi-range page field ("233-8, 230-5") is its first page; a title's halves
+   ("original; translation") are both its titles; a superscript lost by one export ("10
+   <sup>6</sup>" against "106") is not a different number.
 """
 
 from __future__ import annotations
@@ -77,7 +82,14 @@ def _conflicts(a: Prepared, b: Prepared, s: PairScores) -> list[str]:
     if s.issue == DIFFER and not _issue_slip(a, b, s):
         found.append("different issues")
     # (after a dropped heading the rest of the titles is identical, numbers included)
-    if a.title and b.title and a.title_numbers != b.title_numbers and not s.title_heading:
+    # (a superscript lost in one export: "10<sup>6</sup> cells" and "106 cells")
+    if (
+        a.title
+        and b.title
+        and a.title_numbers != b.title_numbers
+        and not s.title_heading
+        and a.title.replace(" ", "") != b.title.replace(" ", "")
+    ):
         found.append("different numbers in the titles")
     if s.year_gap is not None and s.year_gap >= 2 and not (a.preprint or b.preprint):
         found.append(f"years {s.year_gap} apart")

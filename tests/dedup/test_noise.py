@@ -1,0 +1,217 @@
+"""Export noise that must not keep two records of one article apart (issue 15), each against
+the precision guard it must not weaken. Base: a real article (Legendre et al., N Engl J Med
+2013;368(23):2169-81, as PubMed and Embase export it); the noise is what real exports do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from reviewflow.records import RecordData
+from tests.dedup.helpers import merged, queued
+from tests.dedup.test_rules import BASE as RULES_BASE
+
+BASE: dict[str, Any] = {
+    **RULES_BASE,
+    "title": "Terminal complement inhibitor eculizumab in atypical hemolytic-uremic syndrome",
+    "authors": ["Legendre CM", "Licht C", "Muus P", "Greenbaum LA", "Babu S"],
+    "pages": "2169-2181",
+    "doi": "",
+}
+
+
+def rec(**changes: object) -> RecordData:
+    return RecordData(**{**BASE, **changes})  # type: ignore[arg-type]
+
+
+# -- the issue field holds a database record number ----------------------------------------
+
+
+@pytest.mark.parametrize("number", ["20130604", "368507", "2013-23847", "CN-00869312"])
+def test_record_number_in_issue_field_merges(number: str) -> None:
+    assert merged(rec(), rec(issue=number, journal="N Engl J Med", pages="2169-81"))
+
+
+def test_record_number_in_issue_field_with_one_author_list_cut_merges() -> None:
+    other = rec(issue="2013371125", authors=["Legendre C"], pages="2169-81")
+    assert merged(rec(), other)
+
+
+def test_real_different_issues_at_different_pages_stay_apart() -> None:
+    """A different issue is still evidence when both look like issue numbers."""
+    assert not merged(rec(), rec(issue="24", pages="2270-2281"))
+
+
+# -- translated titles ---------------------------------------------------------------------
+
+GERMAN = dict(
+    title="Eculizumab beim atypischen hämolytisch-urämischen Syndrom",
+    journal="Deutsche Medizinische Wochenschrift",
+    volume="138",
+    issue="41",
+    pages="2077-2080",
+    authors=["Licht C", "Muus P", "Legendre CM"],
+)
+
+
+def test_bracketed_translation_against_original_language_title_merges() -> None:
+    pubmed = rec(**{**GERMAN, "title": "[Eculizumab in atypical hemolytic uremic syndrome]."})
+    embase = rec(**GERMAN)
+    assert merged(pubmed, embase)
+
+
+def test_original_and_translation_in_one_field_merges() -> None:
+    pubmed = rec(**{**GERMAN, "title": "[Eculizumab in atypical hemolytic uremic syndrome]."})
+    both = rec(
+        **{
+            **GERMAN,
+            "title": "Eculizumab beim atypischen hämolytisch-urämischen Syndrom; "
+            "Eculizumab in atypical hemolytic uremic syndrome",
+        }
+    )
+    assert merged(pubmed, both)
+    assert merged(rec(**GERMAN), both)
+
+
+def test_two_different_papers_at_one_supplement_page_stay_apart() -> None:
+    """Two abstracts by one group on one page of a supplement: different titles are
+    different papers, translated or not."""
+    a = rec(title="Eculizumab in atypical HUS: two-year outcomes", volume="24", issue="Suppl 1",
+            pages="S12", journal="Nephrology Dialysis Transplantation")  # fmt: skip
+    b = rec(title="[Complement factor H mutations in French children]", volume="24",
+            issue="Suppl 1", pages="S12", journal="Nephrology Dialysis Transplantation")  # fmt: skip
+    assert not merged(a, b)
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+
+def test_pages_turned_into_a_date_by_a_spreadsheet_merge() -> None:
+    short = dict(pages="1-8", volume="9", issue="1", journal="BMC Nephrology", year=2008)
+    assert merged(rec(**short), rec(**{**short, "pages": "01-Aug"}))
+    assert merged(rec(**short), rec(**{**short, "pages": "Aug-01"}))
+    assert merged(rec(**short, doi="10.1186/1471-2369-9-1"), rec(**{**short, "pages": "8-Jan"}))
+
+
+def test_pages_missing_in_one_record_merge() -> None:
+    assert merged(rec(), rec(pages="", journal="N Engl J Med"))
+
+
+def test_multi_range_pages_merge() -> None:
+    assert merged(rec(pages="233-8, 230-5", volume="9", issue="3"),
+                  rec(pages="230-235", volume="9", issue="3"))  # fmt: skip
+    assert merged(rec(pages="233-8, 230-5", volume="9", issue="3"),
+                  rec(pages="233-238", volume="9", issue="3"))  # fmt: skip
+
+
+def test_different_pages_in_one_volume_still_do_not_merge() -> None:
+    assert not merged(rec(), rec(pages="2270-2281"))
+    assert queued(rec(), rec(pages="2270-2281"))
+
+
+# -- journals --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("New England Journal of Medicine", "The New England journal of medicine [Electronic Resource]"),
+        ("N Engl J Med", "New England Journal of Medicine"),
+        ("JAMA", "Journal of the American Medical Association"),
+        ("BMJ", "British Medical Journal"),
+        ("Proc Natl Acad Sci U S A", "Proceedings of the National Academy of Sciences of the United States of America"),
+    ],
+)  # fmt: skip
+def test_journal_spellings_merge(one: str, other: str) -> None:
+    assert merged(rec(journal=one), rec(journal=other, issue=""))
+
+
+def test_missing_volume_merges() -> None:
+    assert merged(rec(), rec(volume="", journal="N Engl J Med [Electronic Resource]"))
+
+
+def test_different_journals_still_stay_apart() -> None:
+    a = rec(journal="Kidney International", volume="84", pages="1-8")
+    b = rec(journal="Pediatric Nephrology", volume="28", pages="1-8")
+    assert not merged(a, b)
+
+
+# -- authors ---------------------------------------------------------------------------------
+
+
+def test_truncated_author_list_merges() -> None:
+    assert merged(rec(), rec(authors=["Legendre CM", "Licht C", "et al."]))
+    assert merged(rec(), rec(authors=["Legendre CM"]))
+
+
+def test_given_names_against_initials_merge() -> None:
+    full = ["Christophe M. Legendre", "Christoph Licht", "Petra Muus", "Larry A. Greenbaum",
+            "Sunil Babu"]  # fmt: skip
+    assert merged(rec(), rec(authors=full, issue="", pages="2169-81"))
+    online_first = rec(authors=full, year=2012, volume="", issue="", pages="")
+    assert merged(rec(), online_first)  # nothing but title, journal and authors to go on
+    commas = ["Legendre, Christophe M.", "Licht, Christoph", "Muus, Petra"]
+    assert merged(rec(), rec(authors=commas, issue="", pages="2169-81"))
+
+
+def test_other_authors_on_an_identical_title_elsewhere_stay_apart() -> None:
+    other = rec(authors=["Sheridan D", "Yu ZX", "Zhang Y"], journal="Blood", volume="120",
+                issue="", pages="3470")  # fmt: skip
+    assert not merged(rec(), other)
+
+
+# -- markup and Greek letters in titles ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Role of TNF-α in CD4<sup>+</sup> T cells", "Role of TNF-alpha in CD4+ T cells"),
+        ("<i>In vitro</i> activity of β-lactams", "In vitro activity of beta-lactams"),
+        ("Role of TNF-&alpha; in CD4 T cells", "Role of TNF-α in CD4 T cells"),
+        ("Dose of 10<sup>6</sup> cells/kg of CD34<sup>+</sup> cells",
+         "Dose of 106 cells/kg of CD34+ cells"),
+    ],
+)  # fmt: skip
+def test_markup_and_greek_letters_merge(one: str, other: str) -> None:
+    assert merged(rec(title=one), rec(title=other, issue=""))
+
+
+def test_a_different_number_in_the_title_still_stays_apart() -> None:
+    a = rec(title="Eculizumab in atypical HUS: 2-year results", pages="")
+    b = rec(title="Eculizumab in atypical HUS: 3-year results", pages="")
+    assert not merged(a, b)
+
+
+# -- the guards hold against every kind of noise above ---------------------------------------
+
+
+def test_erratum_with_record_number_in_issue_still_not_merged() -> None:
+    erratum = rec(title="Erratum: Terminal complement inhibitor eculizumab in atypical "
+                  "hemolytic-uremic syndrome", issue="20130918", pages="2487")  # fmt: skip
+    assert not merged(rec(issue="2013371125"), erratum)
+    unmarked = rec(issue="20130918", pages="2487", authors=["Legendre CM"])
+    assert not merged(rec(issue="2013371125"), unmarked)  # an erratum without the word
+
+
+def test_part_one_and_two_with_mangled_pages_still_not_merged() -> None:
+    a = rec(title="Atypical HUS, part I: diagnosis", pages="01-Aug", volume="9", issue="1")
+    b = rec(title="Atypical HUS, part II: diagnosis", pages="1-8", volume="9", issue="1")
+    assert not merged(a, b)
+
+
+def test_different_dois_with_record_number_in_issue_still_not_merged() -> None:
+    a = rec(doi="10.1056/NEJMoa1208981")
+    b = rec(doi="10.1056/NEJMoa1208982", issue="2013371125")
+    assert not merged(a, b)
+
+
+def test_different_trial_registrations_still_not_merged() -> None:
+    fields = dict(authors=["Alexion Pharmaceuticals"], year=2011, journal="", volume="",
+                  issue="", pages="")  # fmt: skip
+    a = rec(title="Open Label Controlled Trial of Eculizumab in Adult Patients With Plasma "
+            "Therapy-Sensitive aHUS", **fields)  # fmt: skip
+    b = rec(title="Open Label Controlled Trial of Eculizumab in Adult Patients With Plasma "
+            "Therapy-Resistant aHUS", **fields)  # fmt: skip
+    assert not merged(a, b)
