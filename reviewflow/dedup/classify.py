@@ -6,7 +6,9 @@ The rules are written against the false merges reviewers fear, in this order:
    agree (or the titles differ but authors, year and pages agree: a translated title); a DOI
    shared by different titles (a supplement's DOI on every abstract in it) goes to a person.
 2. Vetoes, never merged: a notice (erratum, correction, retraction, expression of concern,
-   comment, reply) against anything that is not the same kind of notice; Part I against Part II;
+   comment, reply) against anything that is not the same kind of notice (but an Embase
+   "(multiple letters)" record is the letter and the reply it holds; a letter and that reply
+   are then not vetoed, only never merged as a pair); Part I against Part II;
    a conference abstract against a journal article (configurable).
 3. Conflicts, never merged automatically: different non-preprint DOIs, different PMIDs,
    different volumes, different first pages (in the same volume or not), different issues,
@@ -137,6 +139,37 @@ def _printed_abstract_without_pages(a: Prepared, b: Prepared, s: PairScores) -> 
     )
 
 
+def _reply_inside(article: Prepared, reply: Prepared, s: PairScores, slack: int) -> bool:
+    """``reply`` answers ``article`` in the same journal, volume and year, on a page within
+    the article's pages (or ``slack`` pages after them), under the same title."""
+    if not (article.notice == "" and reply.notice == "reply"):
+        return False
+    if not (s.volume == SAME and s.year_gap == 0 and _at_least(s.journal, 0.9)):
+        return False
+    if not (_at_least(s.title, 0.9) and article.first_digits and reply.first_digits):
+        return False
+    first, last = int(article.first_digits), int(article.end_digits or article.first_digits)
+    return first <= int(reply.first_digits) <= last + slack
+
+
+def _letters_block_and_reply(a: Prepared, b: Prepared, s: PairScores) -> bool:
+    """An Embase "(multiple letters)" record holds the letter and its reply under one title,
+    with every author of both: it is the reply as much as the letter."""
+    block, reply = (a, b) if a.letters_block else (b, a)
+    return (
+        block.letters_block
+        and _reply_inside(block, reply, s, slack=0)
+        and bool(reply.surnames)
+        and set(reply.surnames) <= set(block.surnames)
+    )
+
+
+def _letter_and_reply(a: Prepared, b: Prepared, s: PairScores) -> bool:
+    """A letter and the reply printed right after it: never merged as a pair, but not vetoed,
+    so that a letters block (above) holding both can join them."""
+    return _reply_inside(a, b, s, slack=1) or _reply_inside(b, a, s, slack=1)
+
+
 def _support(a: Prepared, b: Prepared, s: PairScores) -> int:
     """How many of the other bibliographic fields agree positively. For two conference papers
     the year names the edition, and proceedings titles vary too much to compare."""
@@ -158,6 +191,10 @@ def classify(a: Prepared, b: Prepared, s: PairScores, settings: DedupSettings) -
 
     # -- vetoes ---------------------------------------------------------------------------
     same_place = s.volume == SAME and s.pages == SAME and s.year_gap == 0
+    if a.letters_block != b.letters_block and _letters_block_and_reply(a, b, s):
+        return Verdict(DUPLICATE, "auto", "a letters block and the reply it holds")
+    if a.notice != b.notice and _letter_and_reply(a, b, s):
+        return Verdict(DISTINCT, "", "a letter and its reply")
     if a.notice != b.notice and not same_place:
         # (at the same volume and page it is the same item, one database dropped "Erratum:")
         kinds = " vs ".join(k or "article" for k in (a.notice, b.notice))

@@ -464,6 +464,7 @@ class Prepared:
     title_numbers: tuple[str, ...]
     parts: frozenset[str]
     notice: str
+    letters_block: bool  # Embase's "(multiple letters)": a letter and its replies as one item
     generic: bool
     surnames: tuple[str, ...]
     initials: str  # first author's first initial
@@ -544,6 +545,7 @@ def prepare(record: RecordData, index: int) -> Prepared:
         notice="erratum"
         if erratum_citation
         else notice_kind(record.title, record.publication_types),
+        letters_block="(multiple letters)" in record.title.lower(),
         generic=is_generic_title(title),
         surnames=surnames_of(authors),
         initials=_first_initial(authors[0]) if authors else "",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from reviewflow.dedup.pipeline import deduplicate
 from reviewflow.records import RecordData
 from tests.dedup.helpers import merged, queued
 from tests.dedup.test_rules import BASE as RULES_BASE
@@ -215,3 +216,42 @@ def test_different_trial_registrations_still_not_merged() -> None:
     b = rec(title="Open Label Controlled Trial of Eculizumab in Adult Patients With Plasma "
             "Therapy-Resistant aHUS", **fields)  # fmt: skip
     assert not merged(a, b)
+
+
+# -- a letter and its reply indexed as one item (haematology set, ids 8, 9, 39, 40) -----------
+
+STREP = "Atypical hemolytic uremic syndrome associated with group A beta hemolytic streptococcus"
+NEPHROL = dict(journal="Pediatric Nephrology", year=2004, volume="19", issue="8")
+LETTER_AUTHORS = ["Yildiz B", "Kural N", "Yarar C"]
+REPLY_AUTHORS = ["Shepherd AB", "Palmer AL", "Baliga R"]
+
+
+def test_a_letters_block_joins_the_letter_and_its_reply() -> None:
+    """Embase indexes the letter and its reply as one "(multiple letters)" record with every
+    author of both; PubMed and Web of Science have them apart. One item, one group."""
+    block = rec(title=STREP + " (multiple letters) [1]", authors=LETTER_AUTHORS + REPLY_AUTHORS,
+                pages="943-945", **NEPHROL)  # fmt: skip
+    letter = rec(title=STREP, authors=LETTER_AUTHORS, pages="943-944", **NEPHROL)
+    reply = rec(title=STREP + " - Reply", authors=REPLY_AUTHORS, pages="945", **NEPHROL)
+    copy = rec(title=STREP + " - Reply", authors=["Shepherd, Amy B.", "Palmer, April L.",
+               "Baliga, Radhakrishna"], pages="945-945", **NEPHROL)  # fmt: skip
+    result = deduplicate([block, letter, reply, copy])
+    assert len(set(result.group_of)) == 1
+
+
+def test_a_letter_and_its_reply_alone_stay_apart() -> None:
+    letter = rec(title=STREP, authors=LETTER_AUTHORS, pages="943-944", **NEPHROL)
+    reply = rec(title=STREP + " - Reply", authors=REPLY_AUTHORS, pages="945", **NEPHROL)
+    assert not merged(letter, reply)
+    # a reply copy that lost its "- Reply" still does not join the letter to the reply
+    unmarked = rec(title=STREP, authors=REPLY_AUTHORS, pages="945", **NEPHROL)
+    result = deduplicate([letter, reply, unmarked])
+    assert result.group_of[0] != result.group_of[1]
+    assert result.group_of[0] != result.group_of[2]
+
+
+def test_a_letters_block_without_the_reply_authors_is_not_the_reply() -> None:
+    block = rec(title=STREP + " (multiple letters) [1]", authors=LETTER_AUTHORS,
+                pages="943-945", **NEPHROL)  # fmt: skip
+    reply = rec(title=STREP + " - Reply", authors=REPLY_AUTHORS, pages="945", **NEPHROL)
+    assert not merged(block, reply)

@@ -34,13 +34,10 @@ def test_sensitivity(name: str, reached: float) -> None:
 
 def test_haematology_sensitivity() -> None:
     """The haematology labels group more than one paper per study; reviewflow refuses those
-    merges by rule (issue 4). 132 of 163 pairs are merged (0.810); the 31 missed:
+    merges by rule (issue 4). 136 of 163 pairs are merged (0.834); the 27 missed:
 
     - 10 erratum against its article (NEJM 360:542 and the correction at 2487; PNAS 104:240
       and its erratum; Am J Hematol 85:553 and the erratum at 911): vetoed.
-    - 4 letter against its reply (Pediatr Nephrol 19:943-944, the "multiple letters" record
-      943-945 and the reply at 945; a page range containing the reply's page is the letter
-      block, not the reply): vetoed.
     - 7 trial registrations of four different trials (adults vs adolescents,
       plasma-therapy-sensitive vs -resistant): different titles, never merged.
     - 5 the same title three times in one volume at different pages (Am J Transplant 9:1223,
@@ -53,9 +50,11 @@ def test_haematology_sensitivity() -> None:
     - 1 a NEJM letter under two titles ("Eculizumab in…" vs "Complement blockade in…"), one
       without volume or pages: different titles.
 
-    bib-dedupe 0.11 reaches 0.83 on this set, with 2 false merges."""
+    The letter (Pediatr Nephrol 19:943-944) and its reply (945) are one group since issue 15:
+    Embase's "(multiple letters)" record holds both, with every author of both.
+    bib-dedupe 0.11 reaches 0.828 on this set, with 2 false merges."""
     _records, _result, metrics = evaluate("haematology")
-    assert metrics.sensitivity >= 0.809, f"{metrics.missed} of {metrics.true_pairs} pairs missed"
+    assert metrics.sensitivity >= 0.834, f"{metrics.missed} of {metrics.true_pairs} pairs missed"
 
 
 def test_special_cases_maybe_pairs_are_not_merged_but_queued() -> None:
