@@ -344,25 +344,9 @@ def surname(display: str) -> str:
     return fold(name).replace(" ", "")
 
 
-def _given_name_first(name: str) -> bool:
-    """``"Christophe M. Legendre"``: two words or more, no comma, a capitalised given name
-    first and no initials last (``"Le Quintrec M"`` keeps its surname first)."""
-    parts = name.split()
-    if "," in name or len(parts) < 2:
-        return False
-    last = parts[-1].replace(".", "").replace("-", "")
-    first = parts[0]
-    return not last.isupper() and first[:1].isupper() and not first.isupper() and len(first) > 1
-
-
 def surnames_of(authors: list[str]) -> tuple[str, ...]:
-    """Folded surnames of the first twelve authors ("et al." dropped). When every name is written given name
-    first (some exports), the surname is the last word."""
-    names = [a for a in authors[:12] if a.strip() and not _ET_AL.match(a)]
-    if names and all(_given_name_first(a) for a in names):
-        found = (fold(a.split()[-1]).replace(" ", "") for a in names)
-    else:
-        found = (surname(a) for a in names)
+    """Folded surnames of the first twelve authors, "et al." dropped."""
+    found = (surname(a) for a in authors[:12] if a.strip() and not _ET_AL.match(a))
     return tuple(s for s in found if s)
 
 

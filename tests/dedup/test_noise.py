@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from reviewflow.acquire.readers._common import split_authors
 from reviewflow.dedup.pipeline import deduplicate
 from reviewflow.records import RecordData
 from tests.dedup.helpers import merged, queued
@@ -147,13 +148,22 @@ def test_truncated_author_list_merges() -> None:
 
 
 def test_given_names_against_initials_merge() -> None:
-    full = ["Christophe M. Legendre", "Christoph Licht", "Petra Muus", "Larry A. Greenbaum",
-            "Sunil Babu"]  # fmt: skip
+    """As the readers give them: "Christophe M. Legendre" and "Legendre, Christophe M." are
+    both "Legendre CM"."""
+    full = split_authors("Christophe M. Legendre; Christoph Licht; Petra Muus; Larry A. "
+                         "Greenbaum; Sunil Babu")  # fmt: skip
     assert merged(rec(), rec(authors=full, issue="", pages="2169-81"))
     online_first = rec(authors=full, year=2012, volume="", issue="", pages="")
     assert merged(rec(), online_first)  # nothing but title, journal and authors to go on
-    commas = ["Legendre, Christophe M.", "Licht, Christoph", "Muus, Petra"]
+    commas = split_authors("Legendre, Christophe M. and Licht, Christoph and Muus, Petra")
     assert merged(rec(), rec(authors=commas, issue="", pages="2169-81"))
+
+
+def test_et_al_is_not_an_author() -> None:
+    assert split_authors("Legendre CM; Licht C; et al.") == ["Legendre CM", "Licht C"]
+    assert split_authors("Legendre, C. M. and others") == ["Legendre CM"]
+    cut = rec(authors=split_authors("Legendre CM and et al."), volume="", issue="", pages="")
+    assert merged(rec(), cut)
 
 
 def test_other_authors_on_an_identical_title_elsewhere_stay_apart() -> None:
