@@ -220,6 +220,8 @@ def as_date(pages: str) -> str:
 def given_first(authors: str) -> str:
     """ "Legendre, Christophe M." → "Christophe M. Legendre" (names without a comma stay)."""
     names = [a.strip() for a in re.split(r"\s+and\s+|;", authors) if a.strip()]
+    if len(names) == 1 and names[0].count(",") > 1:
+        return authors  # "Smith JA, Jones K": a comma-separated list, not "Last, First"
     out = []
     for name in names:
         last, comma, given = name.partition(",")
