@@ -32,7 +32,9 @@ The rules are written against the false merges reviewers fear, in this order:
 7. A field that cannot be what it claims carries no weight rather than a veto (normalise.py):
    an issue of five digits or more is a database record number, not an issue; either range
    of a multi-range page field ("233-8, 230-5") is its first page; a title's halves
-   ("original; translation") are both its titles; a superscript lost by one export ("10
+   ("original; translation") are both its titles, and a title marked as translated (PubMed's
+   brackets, "[Article in French]") need not resemble the original when journal, year,
+   volume, pages and authors agree; a superscript lost by one export ("10
    <sup>6</sup>" against "106") is not a different number.
 """
 
@@ -170,6 +172,24 @@ def _letter_and_reply(a: Prepared, b: Prepared, s: PairScores) -> bool:
     return _reply_inside(a, b, s, slack=1) or _reply_inside(b, a, s, slack=1)
 
 
+def _translated_at_same_place(a: Prepared, b: Prepared, s: PairScores) -> bool:
+    """One title is a translation of the other (they need not share a word): the same journal,
+    year, volume, first and last page and authors (two or more) are the evidence. Not for an
+    abstract in a supplement or on one page, where one group may have several."""
+    return (
+        (a.translated or b.translated)
+        and s.year_gap == 0
+        and _at_least(s.journal, 0.9)
+        and s.volume == SAME
+        and s.pages == SAME
+        and bool(a.end_digits)
+        and a.end_digits == b.end_digits
+        and not (a.printed_abstract or b.printed_abstract)
+        and _at_least(s.authors, 0.9)
+        and min(len(a.surnames), len(b.surnames)) >= 2
+    )
+
+
 def _support(a: Prepared, b: Prepared, s: PairScores) -> int:
     """How many of the other bibliographic fields agree positively. For two conference papers
     the year names the edition, and proceedings titles vary too much to compare."""
@@ -280,6 +300,10 @@ def classify(a: Prepared, b: Prepared, s: PairScores, settings: DedupSettings) -
     if s.title_heading and same_place and _at_least(s.journal, 0.9):
         return Verdict(
             DUPLICATE, "auto", "title the same but for a heading; journal, volume and page agree"
+        )
+    if _translated_at_same_place(a, b, s):
+        return Verdict(
+            DUPLICATE, "auto", "translated title; journal, volume, pages and authors agree"
         )
     if year_ok:
         if strong_title and _at_least(authors, 0.9) and support >= 2:

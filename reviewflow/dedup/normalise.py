@@ -131,6 +131,8 @@ _CONFERENCE_WORDS = re.compile(
     r"colloquium|summit)\b"
 )
 _SPACE = re.compile(r"\s+")
+# PubMed brackets a translated title and notes the language; some sources say "(author's transl)"
+_TRANSLATED = re.compile(r"^\s*\[|\[(?:article|text) in \w+|author'?s transl", re.IGNORECASE)
 _ET_AL = re.compile(r"^\s*(?:et\.?\s*al\.?|and others)\s*$", re.IGNORECASE)
 _THOUSANDS = re.compile(r"\b(\d{1,3}) (\d{3})\b")  # "10 000" and "10,000" → "10000"
 _SUPPL = re.compile(r"\bsuppl?\.?(?:ement)?\b\s*\d*\s*:?", re.IGNORECASE)
@@ -448,6 +450,7 @@ class Prepared:
     title_numbers: tuple[str, ...]
     parts: frozenset[str]
     notice: str
+    translated: bool  # the title is a translation (bracketed, "[Article in French]")
     letters_block: bool  # Embase's "(multiple letters)": a letter and its replies as one item
     generic: bool
     surnames: tuple[str, ...]
@@ -529,6 +532,7 @@ def prepare(record: RecordData, index: int) -> Prepared:
         notice="erratum"
         if erratum_citation
         else notice_kind(record.title, record.publication_types),
+        translated=bool(_TRANSLATED.search(record.title) or vernacular),
         letters_block="(multiple letters)" in record.title.lower(),
         generic=is_generic_title(title),
         surnames=surnames_of(authors),

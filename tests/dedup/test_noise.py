@@ -76,6 +76,34 @@ def test_original_and_translation_in_one_field_merges() -> None:
     assert merged(rec(**GERMAN), both)
 
 
+FRENCH = dict(
+    journal="Nephrologie & Therapeutique",
+    volume="9",
+    issue="4",
+    pages="206-212",
+    year=2013,
+    authors=["Fremeaux-Bacchi V", "Sellier-Leclerc AL", "Loirat C"],
+)
+
+
+def test_translated_title_far_from_the_original_merges_at_the_same_place() -> None:
+    """PubMed's bracketed English title against the French original (Embase): no words in
+    common to speak of, but journal, year, volume, first page and authors agree."""
+    pubmed = rec(**{**FRENCH, "title": "[Atypical hemolytic uremic syndrome: the place of "
+                    "eculizumab]. [Article in French]"})  # fmt: skip
+    embase = rec(**{**FRENCH, "title": "Syndrome hémolytique et urémique atypique : place de "
+                    "l'éculizumab", "journal": "Nephrol Ther"})  # fmt: skip
+    assert merged(pubmed, embase)
+
+
+def test_a_translated_title_does_not_merge_another_paper_by_the_same_authors() -> None:
+    pubmed = rec(**{**FRENCH, "title": "[Atypical hemolytic uremic syndrome: the place of "
+                    "eculizumab]. [Article in French]"})  # fmt: skip
+    other = rec(**{**FRENCH, "title": "Microangiopathies thrombotiques de l'enfant",
+                   "pages": "213-220"})  # fmt: skip
+    assert not merged(pubmed, other)
+
+
 def test_two_different_papers_at_one_supplement_page_stay_apart() -> None:
     """Two abstracts by one group on one page of a supplement: different titles are
     different papers, translated or not."""
