@@ -112,11 +112,22 @@ def _abbreviates(short: tuple[str, ...], full: tuple[str, ...]) -> bool:
     return True
 
 
+def _acronym(short: tuple[str, ...], full: tuple[str, ...]) -> bool:
+    """``("jama",)`` for ``("journal", "american", "medical", "association")``: one word of
+    three letters or more, the initials of every word of the full name."""
+    return (
+        len(short) == 1
+        and len(full) >= 3
+        and len(short[0]) == len(full)
+        and short[0] == "".join(w[0] for w in full)
+    )
+
+
 @lru_cache(maxsize=200_000)
 def journal_similarity_of(a: tuple[str, ...], b: tuple[str, ...]) -> float:
     if a == b:
         return 1.0
-    if _abbreviates(a, b) or _abbreviates(b, a):
+    if _abbreviates(a, b) or _abbreviates(b, a) or _acronym(a, b) or _acronym(b, a):
         return 1.0
     similarity = ratio(" ".join(a), " ".join(b))
     short, long_ = (a, b) if len(a) < len(b) else (b, a)

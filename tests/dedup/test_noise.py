@@ -157,6 +157,15 @@ def test_journal_spellings_merge(one: str, other: str) -> None:
     assert merged(rec(journal=one), rec(journal=other, issue=""))
 
 
+def test_journal_acronym_counts_when_nothing_else_places_the_record() -> None:
+    online = rec(journal="JAMA", volume="", issue="", pages="", year=2012)
+    assert merged(online, rec(journal="Journal of the American Medical Association"))
+    # an acronym is the whole name: "BMJ" is not "BMJ Case Reports"
+    case_reports = rec(journal="British Medical Journal Case Reports", volume="", issue="",
+                       pages="", year=2012)  # fmt: skip
+    assert not merged(rec(journal="BMJ"), case_reports)
+
+
 def test_missing_volume_merges() -> None:
     assert merged(rec(), rec(volume="", journal="N Engl J Med [Electronic Resource]"))
 
