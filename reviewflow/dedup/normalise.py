@@ -124,11 +124,12 @@ _JOURNAL_STOP = frozenset(
         "des",
         "du",
         "le",
+        "s",  # "Women's" folds to "women s"
     ]
 )
 _CONFERENCE_WORDS = re.compile(
     r"\b(?:conference|congress|symposium|meeting|workshop|annual scientific sessions|"
-    r"colloquium|summit)\b"
+    r"colloquium|summit|conf|congr|symp|annu meet|sci meet)\b"
 )
 _SPACE = re.compile(r"\s+")
 # PubMed brackets a translated title and notes the language; some sources say "(author's transl)"

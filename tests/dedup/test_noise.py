@@ -157,6 +157,18 @@ def test_journal_spellings_merge(one: str, other: str) -> None:
     assert merged(rec(journal=one), rec(journal=other, issue=""))
 
 
+def test_abbreviated_journal_names_with_possessives_and_meetings_merge() -> None:
+    women = rec(journal="Journal of the American Medical Women's Association", volume="59",
+                issue="", year=2004, pages="54-60")  # fmt: skip
+    assert merged(women, rec(journal="J Am Med Wom Assoc (1972)", volume="", issue="",
+                             year=2004, pages="54-60"))  # fmt: skip
+    meeting = dict(volume="", issue="", pages="", year=2012)
+    full = rec(journal="54th ASH Annual Meeting and Exposition", **meeting)
+    short = rec(journal="54th ASH Annu Meet Expo", authors=["Legendre C", "Licht C", "Muus P"],
+                **meeting)  # fmt: skip
+    assert merged(full, short)
+
+
 def test_journal_acronym_counts_when_nothing_else_places_the_record() -> None:
     online = rec(journal="JAMA", volume="", issue="", pages="", year=2012)
     assert merged(online, rec(journal="Journal of the American Medical Association"))
