@@ -249,8 +249,8 @@ def _halves(title: str) -> tuple[str, ...]:
     """``"Original title; English title"`` (some databases give both in one field): the two
     halves, when both are titles of their own (four words or more); () otherwise."""
     first, semicolon, second = title.partition("; ")
-    if not semicolon or ";" in second:
-        return ()
+    if not semicolon or ";" in second or first.count("(") != first.count(")"):
+        return ()  # none, several, or inside brackets ("protein (MCP; CD46) in …")
     halves = tuple(_THOUSANDS.sub(r"\1\2", fold(h)) for h in (first, second))
     return halves if min(len(h.split()) for h in halves) >= _HEADED_TITLE_WORDS else ()
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from reviewflow.acquire.readers._common import split_authors
+from reviewflow.dedup.normalise import prepare
 from reviewflow.dedup.pipeline import deduplicate
 from reviewflow.records import RecordData
 from tests.dedup.helpers import merged, queued
@@ -102,6 +103,13 @@ def test_a_translated_title_does_not_merge_another_paper_by_the_same_authors() -
     other = rec(**{**FRENCH, "title": "Microangiopathies thrombotiques de l'enfant",
                    "pages": "213-220"})  # fmt: skip
     assert not merged(pubmed, other)
+
+
+def test_a_semicolon_in_brackets_does_not_split_a_title() -> None:
+    title = "Implications of the initial mutations in membrane cofactor protein (MCP; CD46)"
+    assert prepare(rec(title=title), 0).title_alts == ()
+    halves = prepare(rec(title="Eculizumab beim atypischen HUS; Eculizumab in atypical HUS"), 0)
+    assert halves.title_alts == ("eculizumab beim atypischen hus", "eculizumab in atypical hus")
 
 
 def test_two_different_papers_at_one_supplement_page_stay_apart() -> None:
