@@ -12,6 +12,13 @@ author lists, typos, case changes, PubMed-style bracketed translated titles with
 note, HTML entities, abbreviated page ranges (221-8), missing abstracts, online-first records
 (no volume or pages, a year earlier).
 
+``--export-noise P`` adds, each with probability P per duplicate, the export faults of issue 15:
+a database record number in the issue field, page ranges turned into dates by a spreadsheet
+("1-8" → "01-Aug") or dropped or written as two ranges ("233-8, 230-5" against "233-238"),
+"[Electronic Resource]" after the journal, a dropped volume, an author list cut to its first
+author and "et al.", given names first ("C. M. Legendre"), Greek letters for "alpha"/"beta"
+and markup (<i>, <sup>) in titles. (Translated titles need a second language and are not made.)
+
     .venv/bin/python benchmarks/make_dedup_corpus.py --records 100000 --out /tmp/dedup100k
 
 writes records.csv (bib-dedupe/CoLRev columns, key ID) and merged_record_ids.csv (the truth).
@@ -194,7 +201,67 @@ def duplicate(rng: random.Random, rec: dict[str, str]) -> dict[str, str]:
     return dup
 
 
-def generate(total: int, seed: int) -> tuple[list[dict[str, str]], list[list[str]]]:
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def as_date(pages: str) -> str:
+    """What a spreadsheet makes of a short range: "1-8" → "01-Aug", "5-12" → "May-12"."""
+    m = re.match(r"^(\d+)-(\d+)$", pages)
+    if not m:
+        return pages
+    first, last = int(m.group(1)), int(m.group(2))
+    if 1 <= last <= 12 and 1 <= first <= 28:
+        return f"{first:02d}-{MONTHS[last - 1]}"
+    if 1 <= first <= 12 and last <= 99:
+        return f"{MONTHS[first - 1]}-{last:02d}"
+    return pages
+
+
+def given_first(authors: str) -> str:
+    """ "Legendre, Christophe M." → "Christophe M. Legendre" (names without a comma stay)."""
+    names = [a.strip() for a in re.split(r"\s+and\s+|;", authors) if a.strip()]
+    if len(names) == 1 and names[0].count(",") > 1:
+        return authors  # "Smith JA, Jones K": a comma-separated list, not "Last, First"
+    out = []
+    for name in names:
+        last, comma, given = name.partition(",")
+        out.append(f"{given.strip()} {last.strip()}" if comma and given.strip() else name)
+    return " and ".join(out)
+
+
+def export_noise(rng: random.Random, dup: dict[str, str], p: float) -> None:
+    if rng.random() < p:
+        dup["number"] = rng.choice([str(rng.randint(2000000000, 2019999999)),
+                                    f"CN-{rng.randint(0, 2000000):08d}"])  # fmt: skip
+    if rng.random() < p:
+        r = rng.random()
+        m = re.match(r"^(\d+)-(\d+)$", dup["pages"])
+        if r < 0.4:
+            dup["pages"] = as_date(dup["pages"])
+        elif r < 0.7:
+            dup["pages"] = ""
+        elif m:
+            before = max(1, int(m.group(1)) - rng.randint(3, 10))
+            dup["pages"] = f"{dup['pages']}, {before}-{before + rng.randint(1, 3)}"
+    if rng.random() < p and dup["journal"]:
+        dup["journal"] += " [Electronic Resource]"
+    if rng.random() < p:
+        dup["volume"] = ""
+    if rng.random() < p and dup["author"]:
+        r = rng.random()
+        first = re.split(r"\s+and\s+|;", dup["author"])[0].strip()
+        cut = rng.choice([f"{first}; et al.", f"{first} and others"])
+        dup["author"] = cut if r < 0.5 else given_first(dup["author"])
+    if rng.random() < p:
+        title = re.sub(r"\balpha\b", "α", dup["title"], flags=re.I)
+        title = re.sub(r"\bbeta\b", "β", title, flags=re.I)
+        title = re.sub(r"\b(in vitro|in vivo)\b", r"<i>\1</i>", title, flags=re.I)
+        dup["title"] = re.sub(r"\b(CD\d+)\+", r"\1<sup>+</sup>", title)
+
+
+def generate(
+    total: int, seed: int, export: float = 0.0
+) -> tuple[list[dict[str, str]], list[list[str]]]:
     rng = random.Random(seed)
     real = load_real()
     rng.shuffle(real)
@@ -216,6 +283,9 @@ def generate(total: int, seed: int) -> tuple[list[dict[str, str]], list[list[str
             copies.append(duplicate(rng, paper))
         if r < 0.06:
             copies.append(duplicate(rng, paper))
+        if export:
+            for copy in copies[1:]:
+                export_noise(rng, copy, export)
         ids = []
         for copy in copies:
             if len(records) >= total:
@@ -239,8 +309,9 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=20061)
     parser.add_argument("--out", type=Path, default=Path("/tmp/dedup_corpus"))
+    parser.add_argument("--export-noise", type=float, default=0.0, metavar="P")
     args = parser.parse_args()
-    records, groups = generate(args.records, args.seed)
+    records, groups = generate(args.records, args.seed, args.export_noise)
     args.out.mkdir(parents=True, exist_ok=True)
     with (args.out / "records.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)

@@ -39,8 +39,8 @@ def keys_of(record: Prepared) -> list[str]:
     if record.pmid:
         keys.append("p" + record.pmid)
     keys.extend(_title_keys(record.title))
-    if record.title_alt:
-        keys.extend(_title_keys(record.title_alt))
+    for alt in record.title_alts:
+        keys.extend(_title_keys(alt))
     first = record.surnames[0] if record.surnames else ""
     if first and record.year:
         keys.append(f"a{first}|{record.year}")
@@ -65,7 +65,7 @@ def _close_in_title(records: list[Prepared], members: list[int]) -> list[tuple[i
     short = np.minimum.outer(lengths, lengths)
     long_ = np.maximum.outer(lengths, lengths)
     keep |= np.triu(short < FIRST_LOOK * long_, 1)  # a ratio below the cutoff: maybe a prefix
-    special = [x for x, i in enumerate(members) if records[i].title_alt or not records[i].title]
+    special = [x for x, i in enumerate(members) if records[i].title_alts or not records[i].title]
     for x in special:
         keep[x, x + 1 :] = True
         keep[:x, x] = True

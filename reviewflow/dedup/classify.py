@@ -6,7 +6,9 @@ The rules are written against the false merges reviewers fear, in this order:
    agree (or the titles differ but authors, year and pages agree: a translated title); a DOI
    shared by different titles (a supplement's DOI on every abstract in it) goes to a person.
 2. Vetoes, never merged: a notice (erratum, correction, retraction, expression of concern,
-   comment, reply) against anything that is not the same kind of notice; Part I against Part II;
+   comment, reply) against anything that is not the same kind of notice (but an Embase
+   "(multiple letters)" record is the letter and the reply it holds; a letter and that reply
+   are then not vetoed, only never merged as a pair); Part I against Part II;
    a conference abstract against a journal article (configurable).
 3. Conflicts, never merged automatically: different non-preprint DOIs, different PMIDs,
    different volumes, different first pages (in the same volume or not), different issues,
@@ -27,6 +29,13 @@ The rules are written against the false merges reviewers fear, in this order:
    supplement or on one page) with the same title and authors. (Normalising drops a citation
    of the answered article after a letter's title; scoring repairs a record whose volume was
    lost and whose issue and pages moved up one column.)
+7. A field that cannot be what it claims carries no weight rather than a veto (normalise.py):
+   an issue of five digits or more is a database record number, not an issue; either range
+   of a multi-range page field ("233-8, 230-5") is its first page; a title's halves
+   ("original; translation") are both its titles, and a title marked as translated (PubMed's
+   brackets, "[Article in French]") need not resemble the original when journal, year,
+   volume, pages and authors agree; a superscript lost by one export ("10
+   <sup>6</sup>" against "106") is not a different number.
 """
 
 from __future__ import annotations
@@ -77,7 +86,14 @@ def _conflicts(a: Prepared, b: Prepared, s: PairScores) -> list[str]:
     if s.issue == DIFFER and not _issue_slip(a, b, s):
         found.append("different issues")
     # (after a dropped heading the rest of the titles is identical, numbers included)
-    if a.title and b.title and a.title_numbers != b.title_numbers and not s.title_heading:
+    # (a superscript lost in one export: "10<sup>6</sup> cells" and "106 cells")
+    if (
+        a.title
+        and b.title
+        and a.title_numbers != b.title_numbers
+        and not s.title_heading
+        and a.title.replace(" ", "") != b.title.replace(" ", "")
+    ):
         found.append("different numbers in the titles")
     if s.year_gap is not None and s.year_gap >= 2 and not (a.preprint or b.preprint):
         found.append(f"years {s.year_gap} apart")
@@ -125,6 +141,55 @@ def _printed_abstract_without_pages(a: Prepared, b: Prepared, s: PairScores) -> 
     )
 
 
+def _reply_inside(article: Prepared, reply: Prepared, s: PairScores, slack: int) -> bool:
+    """``reply`` answers ``article`` in the same journal, volume and year, on a page within
+    the article's pages (or ``slack`` pages after them), under the same title."""
+    if not (article.notice == "" and reply.notice == "reply"):
+        return False
+    if not (s.volume == SAME and s.year_gap == 0 and _at_least(s.journal, 0.9)):
+        return False
+    if not (_at_least(s.title, 0.9) and article.first_digits and reply.first_digits):
+        return False
+    first, last = int(article.first_digits), int(article.end_digits or article.first_digits)
+    return first <= int(reply.first_digits) <= last + slack
+
+
+def _letters_block_and_reply(a: Prepared, b: Prepared, s: PairScores) -> bool:
+    """An Embase "(multiple letters)" record holds the letter and its reply under one title,
+    with every author of both: it is the reply as much as the letter."""
+    block, reply = (a, b) if a.letters_block else (b, a)
+    return (
+        block.letters_block
+        and _reply_inside(block, reply, s, slack=0)
+        and bool(reply.surnames)
+        and set(reply.surnames) <= set(block.surnames)
+    )
+
+
+def _letter_and_reply(a: Prepared, b: Prepared, s: PairScores) -> bool:
+    """A letter and the reply printed right after it: never merged as a pair, but not vetoed,
+    so that a letters block (above) holding both can join them."""
+    return _reply_inside(a, b, s, slack=1) or _reply_inside(b, a, s, slack=1)
+
+
+def _translated_at_same_place(a: Prepared, b: Prepared, s: PairScores) -> bool:
+    """One title is a translation of the other (they need not share a word): the same journal,
+    year, volume, first and last page and authors (two or more) are the evidence. Not for an
+    abstract in a supplement or on one page, where one group may have several."""
+    return (
+        (a.translated or b.translated)
+        and s.year_gap == 0
+        and _at_least(s.journal, 0.9)
+        and s.volume == SAME
+        and s.pages == SAME
+        and bool(a.end_digits)
+        and a.end_digits == b.end_digits
+        and not (a.printed_abstract or b.printed_abstract)
+        and _at_least(s.authors, 0.9)
+        and min(len(a.surnames), len(b.surnames)) >= 2
+    )
+
+
 def _support(a: Prepared, b: Prepared, s: PairScores) -> int:
     """How many of the other bibliographic fields agree positively. For two conference papers
     the year names the edition, and proceedings titles vary too much to compare."""
@@ -146,6 +211,10 @@ def classify(a: Prepared, b: Prepared, s: PairScores, settings: DedupSettings) -
 
     # -- vetoes ---------------------------------------------------------------------------
     same_place = s.volume == SAME and s.pages == SAME and s.year_gap == 0
+    if a.letters_block != b.letters_block and _letters_block_and_reply(a, b, s):
+        return Verdict(DUPLICATE, "auto", "a letters block and the reply it holds")
+    if a.notice != b.notice and _letter_and_reply(a, b, s):
+        return Verdict(DISTINCT, "", "a letter and its reply")
     if a.notice != b.notice and not same_place:
         # (at the same volume and page it is the same item, one database dropped "Erratum:")
         kinds = " vs ".join(k or "article" for k in (a.notice, b.notice))
@@ -231,6 +300,10 @@ def classify(a: Prepared, b: Prepared, s: PairScores, settings: DedupSettings) -
     if s.title_heading and same_place and _at_least(s.journal, 0.9):
         return Verdict(
             DUPLICATE, "auto", "title the same but for a heading; journal, volume and page agree"
+        )
+    if _translated_at_same_place(a, b, s):
+        return Verdict(
+            DUPLICATE, "auto", "translated title; journal, volume, pages and authors agree"
         )
     if year_ok:
         if strong_title and _at_least(authors, 0.9) and support >= 2:

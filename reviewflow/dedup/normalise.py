@@ -124,13 +124,17 @@ _JOURNAL_STOP = frozenset(
         "des",
         "du",
         "le",
+        "s",  # "Women's" folds to "women s"
     ]
 )
 _CONFERENCE_WORDS = re.compile(
     r"\b(?:conference|congress|symposium|meeting|workshop|annual scientific sessions|"
-    r"colloquium|summit)\b"
+    r"colloquium|summit|conf|congr|symp|annu meet|sci meet)\b"
 )
 _SPACE = re.compile(r"\s+")
+# PubMed brackets a translated title and notes the language; some sources say "(author's transl)"
+_TRANSLATED = re.compile(r"^\s*\[|\[(?:article|text) in \w+|author'?s transl", re.IGNORECASE)
+_ET_AL = re.compile(r"^\s*(?:et\.?\s*al\.?|and others)\s*$", re.IGNORECASE)
 _THOUSANDS = re.compile(r"\b(\d{1,3}) (\d{3})\b")  # "10 000" and "10,000" → "10000"
 _SUPPL = re.compile(r"\bsuppl?\.?(?:ement)?\b\s*\d*\s*:?", re.IGNORECASE)
 _JOURNAL_CONFERENCE = re.compile(r"\.?\s*conference\s*:", re.IGNORECASE)
@@ -237,11 +241,23 @@ def split_title(raw: str) -> tuple[str, str]:
     (``"[Article in German]"``, ``"[Review] [43 refs]"``, ``"[Erratum appears in …]"``,
     ``"(Provisional abstract)"``, ``"(author's transl)"``) are dropped.
     """
-    title, alt, _ = _title_and_flags(raw)
-    return title, alt
+    title, alts, _ = _title_and_flags(raw)
+    return title, alts[0] if alts else ""
 
 
-def _title_and_flags(raw: str) -> tuple[str, str, bool]:
+def _halves(title: str) -> tuple[str, ...]:
+    """``"Original title; English title"`` (some databases give both in one field): the two
+    halves, when both are titles of their own (four words or more); () otherwise."""
+    first, semicolon, second = title.partition("; ")
+    if not semicolon or ";" in second or first.count("(") != first.count(")"):
+        return ()  # none, several, or inside brackets ("protein (MCP; CD46) in …")
+    halves = tuple(_THOUSANDS.sub(r"\1\2", fold(h)) for h in (first, second))
+    return halves if min(len(h.split()) for h in halves) >= _HEADED_TITLE_WORDS else ()
+
+
+def _title_and_flags(raw: str) -> tuple[str, tuple[str, ...], bool]:
+    """The folded title, its other titles (a bracketed translation or original, the halves
+    of an "original; translation" title) and whether it cites a corrected article."""
     title = html.unescape(raw or "").strip()
     if "<" in title:
         title = _TAG.sub(" ", title)
@@ -255,7 +271,8 @@ def _title_and_flags(raw: str) -> tuple[str, str, bool]:
     title, alt, erratum = _strip_notes(title)
     if title.startswith("[") and title.endswith("]"):
         title = title[1:-1]
-    return _THOUSANDS.sub(r"\1\2", fold(title)), fold(alt), erratum
+    alts = tuple(a for a in (fold(alt), *_halves(title)) if a)
+    return _THOUSANDS.sub(r"\1\2", fold(title)), alts, erratum
 
 
 def title_after_heading(raw: str) -> str:
@@ -267,7 +284,7 @@ def title_after_heading(raw: str) -> str:
     head, colon, tail = (raw or "").partition(":")
     if not colon or not head.strip() or len(head.split()) > _HEADING_WORDS:
         return ""
-    folded, _alt, _erratum = _title_and_flags(tail)
+    folded, _alts, _erratum = _title_and_flags(tail)
     return folded if len(folded.split()) >= _HEADED_TITLE_WORDS else ""
 
 
@@ -328,6 +345,12 @@ def surname(display: str) -> str:
                 parts = parts[:-1]
         name = " ".join(parts)
     return fold(name).replace(" ", "")
+
+
+def surnames_of(authors: list[str]) -> tuple[str, ...]:
+    """Folded surnames of the first twelve authors, "et al." dropped."""
+    found = (surname(a) for a in authors[:12] if a.strip() and not _ET_AL.match(a))
+    return tuple(s for s in found if s)
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -399,17 +422,37 @@ def _number(value: str) -> str:
     return fold(value).replace(" ", "")
 
 
+def issue_number(value: str) -> str:
+    """The issue, or "" when the field holds something else: some exports put a database
+    record number there (``"20130604"``, ``"CN-00869312"``), which says nothing about the
+    issue (issues run to four digits: Lancet 9876)."""
+    value = (value or "").strip()
+    if "suppl" in value.lower() or any(len(run) > 4 for run in _DIGITS.findall(value)):
+        return ""
+    return _number(value)
+
+
+def other_starts(value: str) -> tuple[str, ...]:
+    """The first pages of the further ranges of a multi-range field (``"233-8, 230-5"`` →
+    ("230",)): an article printed in pieces."""
+    if "," not in value:
+        return ()
+    return tuple(_only_digits(pages_of(part)[0]) for part in value.split(",")[1:] if part.strip())
+
+
 @dataclass(slots=True)
 class Prepared:
     """One record's comparable keys. ``index`` is its position in the input list."""
 
     index: int
     title: str
-    title_alt: str
+    title_alts: tuple[str, ...]  # other titles: translated, original, halves (see _halves)
     title_tail: str  # the title after a short "Heading:" prefix, "" without one
     title_numbers: tuple[str, ...]
     parts: frozenset[str]
     notice: str
+    translated: bool  # the title is a translation (bracketed, "[Article in French]")
+    letters_block: bool  # Embase's "(multiple letters)": a letter and its replies as one item
     generic: bool
     surnames: tuple[str, ...]
     initials: str  # first author's first initial
@@ -420,6 +463,7 @@ class Prepared:
     first_page: str
     last_page: str
     first_digits: str
+    more_starts: tuple[str, ...]  # first pages of further ranges ("233-8, 230-5")
     end_digits: str  # digits of the last page, or of the first when there is no last
     doi: str
     preprint: bool
@@ -470,35 +514,38 @@ def completeness(record: RecordData) -> int:
 
 
 def prepare(record: RecordData, index: int) -> Prepared:
-    title, alt, erratum_citation = _title_and_flags(record.title)
+    title, alts, erratum_citation = _title_and_flags(record.title)
     vernacular = fold(record.vernacular_title)
-    if vernacular and not alt:
-        alt = vernacular
-    if not title and alt:
-        title, alt = alt, ""
+    if vernacular and vernacular not in alts:
+        alts += (vernacular,)
+    if not title and alts:
+        title, alts = alts[0], alts[1:]
     first, last = pages_of(record.pages)
     doi = normalise_doi(record.doi)
     authors = record.authors
     return Prepared(
         index=index,
         title=title,
-        title_alt=alt,
+        title_alts=alts,
         title_tail=title_after_heading(record.title) if ":" in record.title else "",
         title_numbers=title_numbers(title),
         parts=title_parts(title),
         notice="erratum"
         if erratum_citation
         else notice_kind(record.title, record.publication_types),
+        translated=bool(_TRANSLATED.search(record.title) or vernacular),
+        letters_block="(multiple letters)" in record.title.lower(),
         generic=is_generic_title(title),
-        surnames=tuple(s for s in (surname(a) for a in authors[:12]) if s),
+        surnames=surnames_of(authors),
         initials=_first_initial(authors[0]) if authors else "",
         year=record.year,
         journals=journal_variants(record.journal, record.journal_abbrev),
         volume=_number(record.volume),
-        issue="" if "suppl" in record.issue.lower() else _number(record.issue),
+        issue=issue_number(record.issue),
         first_page=first,
         last_page=last,
         first_digits=_only_digits(first),
+        more_starts=other_starts(record.pages),
         end_digits=_only_digits(last or first),
         doi=doi,
         preprint=is_preprint_doi(doi),

@@ -65,13 +65,10 @@ def title_similarity(a: Prepared, b: Prepared) -> tuple[float | None, bool]:
     if not a.title or not b.title:
         return None, False
     best = ratio(a.title, b.title)
-    if best < 1.0 and (a.title_alt or b.title_alt):
-        if a.title_alt:
-            best = max(best, ratio(a.title_alt, b.title))
-        if b.title_alt:
-            best = max(best, ratio(a.title, b.title_alt))
-        if a.title_alt and b.title_alt:
-            best = max(best, ratio(a.title_alt, b.title_alt))
+    if best < 1.0 and (a.title_alts or b.title_alts):
+        for x in (a.title, *a.title_alts):
+            for y in (b.title, *b.title_alts):
+                best = max(best, ratio(x, y))
     prefix = False
     if best < 0.95:
         short, long_ = (a.title, b.title) if len(a.title) < len(b.title) else (b.title, a.title)
@@ -115,11 +112,22 @@ def _abbreviates(short: tuple[str, ...], full: tuple[str, ...]) -> bool:
     return True
 
 
+def _acronym(short: tuple[str, ...], full: tuple[str, ...]) -> bool:
+    """``("jama",)`` for ``("journal", "american", "medical", "association")``: one word of
+    three letters or more, the initials of every word of the full name."""
+    return (
+        len(short) == 1
+        and len(full) >= 3
+        and len(short[0]) == len(full)
+        and short[0] == "".join(w[0] for w in full)
+    )
+
+
 @lru_cache(maxsize=200_000)
 def journal_similarity_of(a: tuple[str, ...], b: tuple[str, ...]) -> float:
     if a == b:
         return 1.0
-    if _abbreviates(a, b) or _abbreviates(b, a):
+    if _abbreviates(a, b) or _abbreviates(b, a) or _acronym(a, b) or _acronym(b, a):
         return 1.0
     similarity = ratio(" ".join(a), " ".join(b))
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
@@ -148,6 +156,11 @@ def _pages(a: Prepared, b: Prepared) -> str:
     x, y = a.first_page, b.first_page
     if x and y and (x == y or (a.first_digits and a.first_digits == b.first_digits)):
         return SAME
+    if (a.more_starts or b.more_starts) and {a.first_digits, *a.more_starts} & {
+        b.first_digits,
+        *b.more_starts,
+    } - {""}:
+        return SAME  # one range of a multi-range field ("233-8, 230-5" and "230-235")
     last_a, last_b = a.end_digits, b.end_digits
     if not last_a or not last_b:
         return MISSING
@@ -193,10 +206,12 @@ def plainly_different(a: Prepared, b: Prepared) -> bool:
     cutoff = FIRST_LOOK
     if Indel.normalized_similarity(a.title, b.title, score_cutoff=cutoff):
         return False
-    if a.title_alt and Indel.normalized_similarity(a.title_alt, b.title, score_cutoff=cutoff):
-        return False
-    return not (
-        b.title_alt and Indel.normalized_similarity(a.title, b.title_alt, score_cutoff=cutoff)
+    if not (a.title_alts or b.title_alts):
+        return True
+    return not any(
+        Indel.normalized_similarity(x, y, score_cutoff=cutoff)
+        for x in (a.title, *a.title_alts)
+        for y in (b.title, *b.title_alts)
     )
 
 

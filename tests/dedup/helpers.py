@@ -26,5 +26,16 @@ def evaluate(name: str) -> tuple[list[RecordData], DedupResult, PairwiseMetrics]
     return records, result, pairwise(groups, truth)
 
 
+def merged(a: RecordData, b: RecordData, **kw: object) -> bool:
+    """Whether ``deduplicate`` puts the two records in one group."""
+    result = deduplicate([a, b], **kw)  # type: ignore[arg-type]
+    return result.group_of[0] == result.group_of[1]
+
+
+def queued(a: RecordData, b: RecordData) -> bool:
+    """Whether the pair goes to the manual queue."""
+    return bool(deduplicate([a, b]).maybe)
+
+
 def record(**fields: object) -> RecordData:
     return RecordData(**fields)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ from typing import Any
 
 from reviewflow.dedup.pipeline import deduplicate
 from reviewflow.records import RecordData
+from tests.dedup.helpers import merged, queued
 
 BASE: dict[str, Any] = dict(
     title="Eculizumab in atypical haemolytic uraemic syndrome: a prospective cohort study",
@@ -23,15 +24,6 @@ def rec(**changes: object) -> RecordData:
     fields = dict(BASE)
     fields.update(changes)
     return RecordData(**fields)  # type: ignore[arg-type]
-
-
-def merged(a: RecordData, b: RecordData, **kw: object) -> bool:
-    result = deduplicate([a, b], **kw)  # type: ignore[arg-type]
-    return result.group_of[0] == result.group_of[1]
-
-
-def queued(a: RecordData, b: RecordData) -> bool:
-    return bool(deduplicate([a, b]).maybe)
 
 
 def test_export_noise_still_merges() -> None:

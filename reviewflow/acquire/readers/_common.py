@@ -161,6 +161,9 @@ def author_name(raw: str) -> str:
     return display_name(" ".join(parts[start:]), " ".join(parts[:start]))
 
 
+_ET_AL = re.compile(r"^\s*(?:et\.?\s*al\.?|others)\s*$", re.IGNORECASE)
+
+
 def split_authors(value: str) -> list[str]:
     """One cell of authors → names: ``;``-, `` and ``- or comma-separated ``Last Initials``."""
     value = value.strip()
@@ -177,7 +180,8 @@ def split_authors(value: str) -> list[str]:
             pieces = [value]
     else:
         pieces = [value]
-    return [n for n in (author_name(p) for p in pieces) if n]
+    # a truncated list ends in "et al." (or BibTeX's "and others"): not an author
+    return [n for n in (author_name(p) for p in pieces if not _ET_AL.match(p)) if n]
 
 
 def decode(data: bytes, path: Path | str, encoding: str = "utf-8-sig") -> str:
