@@ -108,6 +108,12 @@ def _role_options(func: Callable[..., Any]) -> Callable[..., Any]:
     metavar="NAME",
     help="Pool this outcome of the review's consensus extraction instead of a FILE.",
 )
+@click.option(
+    "--exclude-risk",
+    type=click.Choice(["high", "some-concerns"]),
+    help="With --outcome: leave out the studies whose consensus overall risk of bias is this "
+    "or worse (a sensitivity analysis).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--forest", metavar="OUT", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a forest plot (.svg, .png or .pdf).")  # fmt: skip
@@ -131,6 +137,7 @@ def pool_command(
     leave_one_out: bool,
     study_ci: str,
     outcome: str | None,
+    exclude_risk: str | None,
     as_json: bool,
     forest: Path | None,
     funnel: Path | None,
@@ -158,16 +165,23 @@ def pool_command(
             raise InputError(f"{plot}: the plot must be .svg, .png or .pdf")
     roles = {role: column for role, column in columns.items() if column}
     header_lines: int | None = None
+    rob_columns: list[Any] = []  # with --outcome: the studies' risk of bias in the forest plot
     if outcome is not None:
         if file is not None:
             raise InputError("pool: give either FILE or --outcome, not both")
         from reviewflow.cli.extraction import outcome_study_table
 
         frame, source = outcome_study_table(outcome, subgroup)
+        rob_columns, kept = _risk_of_bias(frame, exclude_risk)
+        if kept is not None:
+            frame = kept
+            source += f", studies at {exclude_risk} risk of bias left out"
         roles = {c: c for c in ("events", "total", "mean", "sd", "n") if c in frame.columns}
         study = "study"
         if subgroup is not None:
             subgroup = "subgroup"
+    elif exclude_risk:
+        raise InputError("pool: --exclude-risk needs --outcome (the review's assessments)")
     elif file is None:
         raise InputError(
             "pool: give the study table FILE.csv (with --events and --total), or --outcome NAME"
@@ -197,7 +211,7 @@ def pool_command(
         study_interval=study_ci,
     )
     result = run(request, frame, source, header_lines)
-    _plots(result, forest, funnel, bubble, title)
+    _plots(result, forest, funnel, bubble, title, rob_columns)
     if as_json:
         echo_json(result.to_dict())
         return
@@ -210,14 +224,37 @@ def pool_command(
             click.echo(f"\n{name}: {plot}")
 
 
+def _risk_of_bias(frame: Any, exclude: str | None) -> tuple[list[Any], Any]:
+    """The forest plot's risk-of-bias column, and with ``exclude`` the study table without
+    the studies at that risk (said on stderr; None without ``exclude``)."""
+    from reviewflow.cli.common import AppContext
+    from reviewflow.rob.report import exclude_risk, forest_column
+
+    app = click.get_current_context().find_object(AppContext)
+    assert app is not None
+    store = app.store()
+    if exclude is None:
+        return forest_column(store), None
+    kept, left_out = exclude_risk(frame, store, exclude)
+    click.echo(f"left out at {exclude} risk of bias or worse ({len(left_out)}): "
+               f"{', '.join(left_out) or 'none'}", err=True)  # fmt: skip
+    return forest_column(store), kept
+
+
 def _plots(
-    outcome: Any, forest: Path | None, funnel: Path | None, bubble: Path | None, title: str | None
+    outcome: Any,
+    forest: Path | None,
+    funnel: Path | None,
+    bubble: Path | None,
+    title: str | None,
+    extra_columns: Any = (),
 ) -> None:
     if forest is not None:
         from reviewflow.pooling.forest import forest_plot
 
         grouped = outcome.grouped
-        forest_plot(grouped if grouped is not None else outcome.result, forest, title=title)
+        forest_plot(grouped if grouped is not None else outcome.result, forest, title=title,
+                    extra_columns=extra_columns)  # fmt: skip
     if funnel is None and bubble is None:
         return
     from reviewflow.pooling.plots import bubble_plot, funnel_plot

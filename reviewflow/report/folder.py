@@ -62,6 +62,7 @@ class _Writer:
     def __init__(self, out: Path) -> None:
         self.out = out
         self.files: list[Path] = []
+        self.pooled: dict[str, Any] = {}  # outcome key → its pooled result (summary of findings)
 
     def text(self, name: str, content: str) -> str:
         write_text(self.out / name, content)
@@ -140,7 +141,9 @@ def _extraction_sections(
 
     from reviewflow.pooling.analysis import pool
     from reviewflow.pooling.forest import forest_plot
+    from reviewflow.rob.report import forest_column
 
+    rob_column = forest_column(store)
     absent: list[str] = []
     for outcome in form.outcomes:
         if outcome.kind != "binary":
@@ -156,8 +159,9 @@ def _extraction_sections(
             absent.append(f"{outcome.label}: not pooled ({exc.message})")
             continue
         name = f"forest_{_safe(outcome.key)}"
-        forest_plot(result, w.out / f"{name}.svg", title=outcome.label)
-        forest_plot(result, w.out / f"{name}.png", title=outcome.label)
+        forest_plot(result, w.out / f"{name}.svg", title=outcome.label, extra_columns=rob_column)
+        forest_plot(result, w.out / f"{name}.png", title=outcome.label, extra_columns=rob_column)
+        w.pooled[outcome.key] = result
         w.files += [w.out / f"{name}.svg", w.out / f"{name}.png"]
         rows.append(pooled_row(outcome.key, outcome.label, result, f"{name}.svg", skipped))
     if rows:
@@ -325,8 +329,12 @@ def build_report(
     counts = review_prisma(store, ws.config)
     sections = [_prisma_section(w, counts)]
     pooled, extraction, rows = _extraction_sections(w, store, ws, form_name, measure, method)
+    from reviewflow.rob.report import certainty_section, rob_section
+
     sections += [
         pooled,
+        certainty_section(w.out, store, ws.root, rows, w.pooled, w.files),
+        rob_section(w.out, store, w.files),
         extraction,
         _search_section(w, store),
         _agreement_section(w, store, ws),
