@@ -30,10 +30,10 @@ from sqlmodel import col, select
 
 from reviewflow.errors import WorkspaceError
 from reviewflow.store import Store
-from reviewflow.store.models import DuplicateCandidate, Record, RecordSource, SearchRun
+from reviewflow.store.models import DuplicateCandidate, Record, RecordSource, SearchRun, Study
 from reviewflow.workspace import Workspace, create_workspace
 
-from .simulate import Screeners, simulated_export
+from .simulate import RobAssessors, Screeners, simulated_export
 
 REVIEWERS = ("reviewer1", "reviewer2")
 ADJUDICATOR = "adjudicator"
@@ -262,6 +262,34 @@ def _studies(ws: Workspace, store: Store) -> str:
     return f"studies: each of the {len(created)} included reports linked to a study of its own"
 
 
+def _risk_of_bias(store: Store) -> str:
+    """Both reviewers answer RoB 2 for every included study (SIMULATED), blinded from each
+    other; the agreed answers become consensus; the adjudicator settles the rest."""
+    from reviewflow.rob import assess
+    from reviewflow.rob.tools import ROB2
+
+    with store.read() as s:
+        study_ids = [sid for sid in s.exec(select(Study.id).order_by(col(Study.id))).all()]
+    questions = [(q.key, q.answers) for d in ROB2.domains for q in d.questions]
+    assessors = RobAssessors()
+    for sid in study_ids:
+        assert sid is not None
+        first, second = assessors.assess(questions)
+        for who, answers in zip(REVIEWERS, (first, second), strict=True):
+            assess.set_answers(store, who, sid, ROB2.key, answers)
+    agreed = assess.agree(store, ADJUDICATOR, ROB2.key)
+    settled = assess.discrepancies(store, ROB2.key)
+    for d in settled:
+        assess.set_consensus(store, ADJUDICATOR, d.study_id, ROB2.key, d.item,
+                             d.values[REVIEWERS[0]])  # fmt: skip
+    overall = [a.evaluation.overall.value for a in assess.consensus(store, ROB2.key).values()]
+    counts = ", ".join(f"{overall.count(j)} {j}" for j in ROB2.scale)
+    return (
+        f"risk of bias: RoB 2 for {len(study_ids)} studies by two reviewers (SIMULATED answers); "
+        f"{agreed} answers agreed, {len(settled)} settled by the adjudicator; overall: {counts}"
+    )
+
+
 POOLING_README = """# Pooling example (NOT the demo review)
 
 A published study-level dataset pooled with reviewflow: olfactory loss in 35 COVID-19 studies
@@ -272,7 +300,10 @@ so nothing was extracted or pooled there. The counts here are the published ones
     reviewflow pool hannum2020.csv --events events --total total --subgroup subgroup
 
 Pooled (random effects, REML, logit scale; the same as metafor): {result}.
-Files: `pooled_results.md`, `forest_olfactory_loss.svg`.
+Files: `pooled_results.md`, `forest_olfactory_loss.svg`, and `summary_of_findings.md/.csv/.html`:
+the GRADE table's numbers (k, participants, I², the CI, Egger's test). Its ratings say "not
+rated": GRADE ratings are reviewers' judgements, and this example has no reviewers. In a review
+they go in `certainty.toml` (see `reviewflow/rob/grade.py`).
 """
 
 
@@ -283,6 +314,7 @@ def _pooling_example(root: Path) -> str:
     from reviewflow.pooling.analysis import pool
     from reviewflow.pooling.forest import forest_plot
     from reviewflow.report.tables import pooled_row, to_markdown
+    from reviewflow.rob.grade import sof_row, write_sof
 
     folder = root / "pooling-example"
     folder.mkdir()
@@ -292,6 +324,9 @@ def _pooling_example(root: Path) -> str:
     forest_plot(result, folder / "forest_olfactory_loss.svg", title="Olfactory loss")
     row = pooled_row("olfactory_loss", "Olfactory loss", result, "forest_olfactory_loss.svg", "")
     (folder / "pooled_results.md").write_text(to_markdown([row.table_row()]), encoding="utf-8")
+    # the GRADE table's numbers; the ratings are reviewers' judgements, and nobody rated these
+    sof = sof_row(row.outcome, row.label, result, row.result, None, {})
+    write_sof([sof], folder)
     (folder / "README.md").write_text(POOLING_README.format(result=row.result), encoding="utf-8")
     return (
         f"pooling example (published data, NOT this review): {result.k} COVID-19 studies of "
@@ -320,6 +355,8 @@ def build_demo(root: Path, say: Callable[[str], None] = print) -> DemoSummary:
             say(line)
         lines.append(_studies(ws, store))
         say(lines[-1])
+        lines.append(_risk_of_bias(store))
+        say(lines[-1])
         report = _report(ws, store)
         lines.append(f"report: {report.index}")
         say(lines[-1])
@@ -339,6 +376,9 @@ NOTICES = (
     "would), and every screening decision: reviewer 1 follows the original review's published "
     "labels, reviewer 2 differs on a seeded few, the adjudicator settles conflicts with the "
     "original label; full-text exclusion reasons and two unretrieved reports are seeded choices.",
+    "SIMULATED: the risk-of-bias assessments. Both reviewers' RoB 2 answers for the included "
+    "studies are seeded draws (reviewflow/demo/simulate.py), not an appraisal of these trials; "
+    "the judgements follow from them by the RoB 2 algorithm.",
     "Nothing is extracted or pooled in this review: the NSAIDs records carry no outcome data "
     "offline. A separate pooling example on a published dataset (olfactory loss in 35 COVID-19 "
     "studies, Hannum et al., Chem Senses 2020;45:865-874; metadat dat.hannum2020) is in the "

@@ -334,7 +334,7 @@ def build_report(
     sections += [
         pooled,
         certainty_section(w.out, store, ws.root, rows, w.pooled, w.files),
-        rob_section(w.out, store, w.files),
+        rob_section(w.out, store, w.files, w.pooled),
         extraction,
         _search_section(w, store),
         _agreement_section(w, store, ws),

@@ -80,29 +80,50 @@ def set_answer(
 ) -> Evaluation:  # fmt: skip
     """Save (or with ``value=""`` clear) one of the reviewer's answers; returns the
     reviewer's judgements after it. An override of a published rule needs a reason."""
+    set_answers(
+        store, reviewer, study_id, tool_key, {item: value}, {item: reason} if reason else None
+    )
+    return my_assessment(store, reviewer, study_id, tool_key).evaluation
+
+
+def set_answers(
+    store: Store, reviewer: str, study_id: int, tool_key: str, answers: dict[str, str],
+    reasons: dict[str, str] | None = None,
+) -> None:  # fmt: skip
+    """Save several of the reviewer's answers in one transaction (all checked first: a bad
+    one saves none); ``""`` clears an answer."""
     require_self(store, reviewer, "risk-of-bias assessment")
     tool = get_tool(tool_key)
-    if value:
-        check_answer(tool, item, value, reason, f"{tool.key} {item}")
+    reasons = reasons or {}
+    for item, value in answers.items():
+        if value:
+            check_answer(tool, item, value, reasons.get(item, ""), f"{tool.key} {item}")
     with store.write() as s:
         _study(s, study_id)
         rid = reviewer_row(s, reviewer).id
         assert rid is not None
-        row = _row(s, study_id, rid, tool.key, item)
-        before = None if row is None else _state(study_id, tool.key, item, row.value, row.reason)
-        if not value:
-            if row is not None:
-                s.delete(row)
-                audit(s, reviewer, "rob.clear", ENTITY, row.id, before, None)
-        elif row is None or (row.value, row.reason) != (value, reason):
-            row = row or RobAnswer(study_id=study_id, reviewer_id=rid, tool=tool.key, item=item,
-                                   value=value)  # fmt: skip
-            row.value, row.reason, row.updated_at = value, reason, utcnow()
-            s.add(row)
-            s.flush()
-            audit(s, reviewer, "rob.set", ENTITY, row.id, before,
-                  _state(study_id, tool.key, item, value, reason))  # fmt: skip
-    return my_assessment(store, reviewer, study_id, tool.key).evaluation
+        for item, value in answers.items():
+            _put_answer(s, reviewer, rid, study_id, tool, item, value, reasons.get(item, ""))
+
+
+def _put_answer(
+    s: Session, reviewer: str, rid: int, study_id: int, tool: Tool, item: str, value: str,
+    reason: str,
+) -> None:  # fmt: skip
+    row = _row(s, study_id, rid, tool.key, item)
+    before = None if row is None else _state(study_id, tool.key, item, row.value, row.reason)
+    if not value:
+        if row is not None:
+            s.delete(row)
+            audit(s, reviewer, "rob.clear", ENTITY, row.id, before, None)
+    elif row is None or (row.value, row.reason) != (value, reason):
+        row = row or RobAnswer(study_id=study_id, reviewer_id=rid, tool=tool.key, item=item,
+                               value=value)  # fmt: skip
+        row.value, row.reason, row.updated_at = value, reason, utcnow()
+        s.add(row)
+        s.flush()
+        audit(s, reviewer, "rob.set", ENTITY, row.id, before,
+              _state(study_id, tool.key, item, value, reason))  # fmt: skip
 
 
 def my_assessment(store: Store, reviewer: str, study_id: int, tool_key: str) -> Assessment:

@@ -76,10 +76,17 @@ def exclude_risk(frame: pd.DataFrame, store: Store, level: str) -> tuple[pd.Data
 
 
 def rob_section(
-    out: Path, store: Store, files: list[Path], weights: Mapping[str, float] | None = None
+    out: Path, store: Store, files: list[Path], pooled: Mapping[str, Any] | None = None
 ) -> html.Section:
-    """The report's risk-of-bias section; writes its files into ``out`` (listed in ``files``)."""
+    """The report's risk-of-bias section; writes its files into ``out`` (listed in ``files``).
+    With ``pooled`` results (outcome → result), the summary plot is weighted by the studies'
+    weights in the first outcome, as robvis weights by the meta-analysis."""
     from reviewflow.rob.plots import judgement_table, summary_bars, traffic_light
+
+    weights, weighted_by = None, ""
+    if pooled:
+        weighted_by, first = next(iter(pooled.items()))
+        weights = {str(s.study): float(s.weight) for s in first.studies}
 
     section = html.Section("risk-of-bias", "Risk of bias in included studies")
     by_tool = consensus_judgements(store)
@@ -89,6 +96,7 @@ def rob_section(
     table_rows: list[dict[str, str]] = []
     for key, judgements in by_tool.items():
         tool = TOOLS[key]
+        tool_weights = weights if weights and any(s in weights for s in judgements) else None
         light, bars = f"rob_traffic_light_{key}", f"rob_summary_{key}"
         for name in (light, bars):
             for suffix in (".svg", ".png"):
@@ -96,7 +104,7 @@ def rob_section(
                 if name == light:
                     traffic_light(tool, judgements, path)
                 else:
-                    summary_bars(tool, judgements, path, weights)
+                    summary_bars(tool, judgements, path, tool_weights)
                 files.append(path)
         rows = judgement_table(tool, judgements)
         table_rows += [{"tool": tool.name} | r for r in rows]
@@ -109,7 +117,11 @@ def rob_section(
             section.files += [(f"{name}.svg", f"{what}, {tool.name}"), (f"{name}.png", "PNG")]
         section.body.append(
             f"<p class=meta>{escape(tool.citation)}. Consensus judgements of two reviewers; "
-            + ("summary weighted by study weight." if weights else "summary: share of studies.")
+            + (
+                f"summary weighted by the studies' weights in {escape(weighted_by)}."
+                if tool_weights
+                else "summary: share of studies."
+            )
             + "</p>"
         )
     columns = list(dict.fromkeys(k for r in table_rows for k in r))

@@ -9,6 +9,8 @@ import pytest
 
 from tests.conftest import run_cli
 
+GOLDEN = Path(__file__).parents[1] / "pooling" / "golden" / "metafor_measures.json"
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
@@ -102,3 +104,30 @@ def test_the_pooling_example_is_the_published_dataset_on_its_own(demo: tuple[Pat
     pooled = (folder / "pooled_results.md").read_text(encoding="utf-8")
     assert "48% (95% CI 38% to 58%)" in pooled and "| 35 " in pooled
     assert (folder / "forest_olfactory_loss.svg").stat().st_size > 0
+    # the GRADE table's numbers; no ratings, since nobody rated this published dataset
+    sof = (folder / "summary_of_findings.csv").read_text(encoding="utf-8").splitlines()
+    assert len(sof) == 2 and "not rated" in sof[1] and "I² = 99%" in sof[1]
+    golden = json.loads(GOLDEN.read_text())["regtests"]
+    p = next(r["pval"] for r in golden if (r["dataset"], r["method"], r["test"])
+             == ("hannum2020", "REML", "z"))  # fmt: skip
+    assert f"Egger p = {p:.3f}" in sof[1]  # metafor's regtest
+
+
+def test_the_included_studies_are_assessed_for_risk_of_bias(demo: tuple[Path, str]) -> None:
+    """Every study linked to an included report has a consensus RoB 2 assessment (SIMULATED
+    answers, said plainly), shown as plots and a table in the report."""
+    import csv
+
+    root, out = demo
+    report = root / "report"
+    with (report / "risk_of_bias.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    with (report / "included_studies.csv").open(encoding="utf-8") as fh:
+        studies = {r["study"] for r in csv.DictReader(fh)}
+    assert {r["Study"] for r in rows} == studies and len(rows) == 41
+    assert {r["Overall"] for r in rows} <= {"low", "some concerns", "high"}
+    for name in ("rob_traffic_light_rob2.svg", "rob_summary_rob2.svg"):
+        assert (report / name).stat().st_size > 0
+    page = (report / "index.html").read_text(encoding="utf-8")
+    assert "Risk of bias in included studies" in page and "risk-of-bias assessments" in page
+    assert "risk of bias: RoB 2 for 41 studies by two reviewers (SIMULATED answers)" in out
