@@ -278,3 +278,11 @@ def consensus(store: Store, tool_key: str | None = None) -> dict[int, Assessment
                     {i: r.reason for i, r in rows.items() if r.reason},
                 )  # fmt: skip
     return out
+
+
+def my_progress(
+    store: Store, reviewer: str, study_ids: list[int], tool_key: str
+) -> list[Assessment]:
+    """The reviewer's own assessment of each of ``study_ids`` (empty where not started)."""
+    require_self(store, reviewer, "risk-of-bias assessment")
+    return [my_assessment(store, reviewer, sid, tool_key) for sid in study_ids]
