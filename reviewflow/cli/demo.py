@@ -38,6 +38,7 @@ def demo(directory: Path) -> None:
         "reviewflow agreement                       Cohen's kappa per stage",
         "reviewflow studies list                    the included studies",
         "reviewflow rob summary                     their risk of bias (RoB 2, simulated)",
+        "reviewflow rob assess --reviewer you       assess them yourself",
         "reviewflow pool pooling-example/hannum2020.csv --events events --total total",
     ):
         click.echo(f"  {line}")

@@ -106,6 +106,28 @@ def rob_tools(as_json: bool) -> None:
         click.echo(f"  overall ({rule}): {' / '.join(t['overall'])}")
 
 
+@rob.command("assess")
+@REVIEWER_OPTION
+@TOOL_OPTION
+@pass_app
+def rob_assess(app: AppContext, reviewer: str, tool: str) -> None:
+    """The assessment screen: the included studies with your progress; a study's questions
+    beside its report. A number key answers the highlighted question (saved at once); the
+    judgements follow by the tool's rule. You never see another reviewer's answers."""
+    from reviewflow.extraction.studies import sync_studies
+    from reviewflow.rob.tools import get_tool
+    from reviewflow.tui.rob_app import RobApp
+
+    if app.workspace().config.reviewer(reviewer).role == "adjudicator":
+        raise InputError(f"{reviewer!r} is the adjudicator: the reviewers assess "
+                         "(see reviewflow rob discrepancies)")  # fmt: skip
+    get_tool(tool)
+    store = app.as_reviewer(reviewer)
+    per = app.workspace().config.reviewers_per_record
+    sync_studies(store, per)
+    RobApp(store, reviewer, tool, per).run()
+
+
 @rob.command("set")
 @click.argument("study")
 @click.argument("answers", nargs=-1, required=True, metavar="ITEM=VALUE…")
