@@ -92,6 +92,7 @@ def test_every_prisma_check_passes_and_status_agrees_with_the_report(
     assert status["studies"] == boxes["new_studies"]["n"] == 41
     assert status["reports"] == boxes["new_reports"]["n"] == 41
     assert status["reports_without_study"] == 0
+    assert status["studies_with_consensus_risk_of_bias"] == 41
     included = (root / "report" / "included_studies.csv").read_text(encoding="utf-8")
     assert len(included.splitlines()) == 1 + 41
 
