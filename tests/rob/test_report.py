@@ -119,5 +119,10 @@ def test_pool_can_leave_out_the_studies_at_high_risk(
     assert code == 0, err
     assert json.loads(out)["k"] == 14 and json.loads(out_ex)["k"] == 11
     assert "left out at high risk of bias or worse (3)" in err
+    forest = root / "forest.svg"
+    code, _, err = run_cli("pool", "--outcome", "improvement", "--forest", str(forest), cwd=root)
+    assert code == 0, err
+    svg = forest.read_text(encoding="utf-8")
+    assert "Risk of bias" in svg and svg.count(">high<") == 3
     code, _, err = run_cli("pool", str(PRITZ), "--exclude-risk", "high", cwd=root)
     assert code == 1 and "needs --outcome" in err
