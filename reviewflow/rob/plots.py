@@ -63,6 +63,7 @@ def traffic_light(
     width = 2.2 + 0.55 * len(cols)
     height = 1.2 + 0.32 * len(studies) + 0.18 * len(cols)
     fig, ax = plt.subplots(figsize=(width, height))
+    fig.subplots_adjust(top=1 - 0.75 / height, bottom=0.5 / height)  # margins in inches
     ax.set_xlim(-0.5, len(cols) - 0.5)
     ax.set_ylim(len(studies) - 0.5, -1.2)
     ax.axis("off")
