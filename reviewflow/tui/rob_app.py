@@ -16,6 +16,7 @@ Blinding: the screens read only the reviewer's own answers (``assess.my_assessme
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -36,6 +37,21 @@ from reviewflow.store import Store
 NUMBER_KEYS = [str(i) for i in range(1, 10)]
 
 
+@dataclass
+class RobSession:
+    """What the screens share: the store, the reviewer, the tool and the included studies
+    (the same screens run under ``reviewflow rob assess`` and the home screen)."""
+
+    store: Store
+    reviewer: str
+    tool: Tool
+    studies: list[StudyInfo]
+
+    @classmethod
+    def open(cls, store: Store, reviewer: str, tool: str = "rob2", per: int = 2) -> RobSession:
+        return cls(store, reviewer, get_tool(tool), list_studies(store, per))
+
+
 def _judgement(value: str | None) -> Text:
     if value is None:
         return Text("not yet", style="dim")
@@ -50,7 +66,7 @@ class RobStudiesScreen(Screen[None]):
         Binding("q,escape", "close", "Quit"),
     ]
 
-    def __init__(self, app_state: RobApp) -> None:
+    def __init__(self, app_state: RobSession) -> None:
         super().__init__()
         self.state = app_state
 
@@ -117,7 +133,7 @@ class RobStudyScreen(Screen[None]):
         Binding("escape,q", "close", "Back"),
     ]
 
-    def __init__(self, app_state: RobApp, index: int) -> None:
+    def __init__(self, app_state: RobSession, index: int) -> None:
         super().__init__()
         self.state = app_state
         self.index = index
@@ -253,9 +269,8 @@ class RobApp(App[None]):
     def __init__(self, store: Store, reviewer: str, tool: str = "rob2",
                  reviewers_per_record: int = 2) -> None:  # fmt: skip
         super().__init__()
-        self.store, self.reviewer, self.tool = store, reviewer, get_tool(tool)
-        self.studies = list_studies(store, reviewers_per_record)
+        self.session = RobSession.open(store, reviewer, tool, reviewers_per_record)
 
     def on_mount(self) -> None:
-        self.sub_title = self.reviewer
-        self.push_screen(RobStudiesScreen(self), lambda _: self.exit())
+        self.sub_title = self.session.reviewer
+        self.push_screen(RobStudiesScreen(self.session), lambda _: self.exit())
