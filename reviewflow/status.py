@@ -15,6 +15,7 @@ from reviewflow.store.models import (
     DuplicateCandidate,
     Record,
     RecordSource,
+    RobConsensus,
     SearchRun,
     StudyReport,
 )
@@ -59,6 +60,7 @@ def review_status(store: Store, config: ReviewConfig) -> dict[str, Any]:
         study_of = dict(s.execute(select(StudyReport.record_id, StudyReport.study_id)).all())
         studies = {study_of[r] for r in included_reports if r in study_of}
         with_consensus = set(s.execute(select(ConsensusValue.study_id).distinct()).scalars())
+        rob_consensus = set(s.execute(select(RobConsensus.study_id).distinct()).scalars())
         duplicates = len(flow.duplicate_ids(s))
         removed = len(flow.removed_before_screening(s))
     return {
@@ -83,5 +85,7 @@ def review_status(store: Store, config: ReviewConfig) -> dict[str, Any]:
             "reports_without_study": len([r for r in included_reports if r not in study_of]),
             "studies": len(studies),
             "studies_with_consensus_extraction": len(studies & with_consensus),
+            # consensus risk-of-bias answers (complete or not: the report shows "not yet")
+            "studies_with_consensus_risk_of_bias": len(studies & rob_consensus),
         },
     }

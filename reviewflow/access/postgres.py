@@ -7,10 +7,10 @@ even with psql.
   ``review_session``) and write their own screening and extraction rows; leads may also write
   resolutions, consensus values and studies. Imports, dedup and migrations stay with the owner
   (the account that ran ``reviewflow init``).
-- Row-level security on ``decision``, ``extraction_value``, ``extraction_status`` and
-  ``audit_log``: a row is visible and writable only to the reviewer it belongs to (the role
-  named in ``reviewer.db_role``) or to a lead. ``resolution`` and ``consensus_value`` are read
-  by all, written by leads.
+- Row-level security on ``decision``, ``extraction_value``, ``extraction_status``,
+  ``rob_answer`` and ``audit_log``: a row is visible and writable only to the reviewer it
+  belongs to (the role named in ``reviewer.db_role``) or to a lead. ``resolution``, ``consensus_value`` and
+  ``rob_consensus`` are read by all, written by leads.
 - The full-text queue needs the title/abstract outcome, which depends on every reviewer's
   decisions: ``reviewflow_sought(required)``, a SECURITY DEFINER function, returns only the
   record ids included at title/abstract (the rule of :mod:`reviewflow.screening.flow`; a test
@@ -39,10 +39,13 @@ OWN_ROWS = {  # table → the expression naming the reviewer the row belongs to
     "decision": "reviewer_id = (SELECT id FROM reviewer WHERE db_role = current_user)",
     "extraction_value": "reviewer_id = (SELECT id FROM reviewer WHERE db_role = current_user)",
     "extraction_status": "reviewer_id = (SELECT id FROM reviewer WHERE db_role = current_user)",
+    "rob_answer": "reviewer_id = (SELECT id FROM reviewer WHERE db_role = current_user)",
     "audit_log": "actor = (SELECT name FROM reviewer WHERE db_role = current_user)",
 }
-LEAD_WRITES = ("resolution", "consensus_value")
-TEAM_WRITES = ("decision", "extraction_value", "extraction_status", "fulltext_retrieval")
+LEAD_WRITES = ("resolution", "consensus_value", "rob_consensus")
+TEAM_WRITES = (
+    "decision", "extraction_value", "extraction_status", "fulltext_retrieval", "rob_answer"
+)  # fmt: skip
 LEAD_ONLY_TABLES = ("study", "study_report")  # leads write; all read
 SECRET_TABLES = ("reviewer_secret", "review_session")
 

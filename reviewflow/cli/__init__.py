@@ -34,6 +34,7 @@ COMMAND_MODULES: dict[str, str] = {
     "studies": "reviewflow.cli.extraction",
     "extraction": "reviewflow.cli.extraction",
     "pool": "reviewflow.cli.pool",
+    "rob": "reviewflow.cli.rob",
     "prisma": "reviewflow.cli.report",
     "report": "reviewflow.cli.report",
     "export": "reviewflow.cli.export",

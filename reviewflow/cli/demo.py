@@ -19,8 +19,9 @@ def demo(directory: Path) -> None:
     """Build a complete review offline in DIRECTORY (default: ./demo-review).
 
     Real data shipped with reviewflow goes through every stage (search replayed through the
-    Entrez client, import, dedup, two-reviewer screening, extraction, pooling, report); the
-    reviewers' decisions are simulated, and the report says so.
+    Entrez client, import, dedup, two-reviewer screening, studies, report); the reviewers'
+    decisions are simulated, and the report says so. A published dataset is pooled on its own
+    in DIRECTORY/pooling-example (not the same review).
     """
     from reviewflow.demo.build import build_demo
 
@@ -35,8 +36,10 @@ def demo(directory: Path) -> None:
         "reviewflow screen --reviewer you           screen the records yourself (? for keys)",
         "reviewflow reconcile                       the resolved conflicts, side by side",
         "reviewflow agreement                       Cohen's kappa per stage",
-        "reviewflow pool --outcome olfactory_loss --subgroup measurement",
-        "reviewflow extract --reviewer you          the extraction form",
+        "reviewflow studies list                    the included studies",
+        "reviewflow rob summary                     their risk of bias (RoB 2, simulated)",
+        "reviewflow rob assess --reviewer you       assess them yourself",
+        "reviewflow pool pooling-example/hannum2020.csv --events events --total total",
     ):
         click.echo(f"  {line}")
 

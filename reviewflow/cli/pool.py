@@ -116,6 +116,12 @@ def _role_options(func: Callable[..., Any]) -> Callable[..., Any]:
     metavar="NAME",
     help="With --outcome: the form in forms/ (default: the only .toml there).",
 )
+@click.option(
+    "--exclude-risk",
+    type=click.Choice(["high", "some-concerns"]),
+    help="With --outcome: leave out the studies whose consensus overall risk of bias is this "
+    "or worse (a sensitivity analysis).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--forest", metavar="OUT", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a forest plot (.svg, .png or .pdf).")  # fmt: skip
@@ -140,6 +146,7 @@ def pool_command(
     study_ci: str,
     outcome: str | None,
     form_name: str | None,
+    exclude_risk: str | None,
     as_json: bool,
     forest: Path | None,
     funnel: Path | None,
@@ -170,6 +177,7 @@ def pool_command(
     roles = {role: column for role, column in columns.items() if column}
     header_lines: int | None = None
     groups: tuple[str, ...] = ()
+    rob_columns: list[Any] = []  # with --outcome: the studies' risk of bias in the forest plot
     if outcome is not None:
         if file is not None:
             raise InputError("pool: give either FILE or --outcome, not both")
@@ -179,6 +187,10 @@ def pool_command(
         from reviewflow.cli.extraction import outcome_study_table
 
         frame, source, spec = outcome_study_table(outcome, form_name, subgroup, moderators)
+        rob_columns, kept = _risk_of_bias(frame, exclude_risk)
+        if kept is not None:
+            frame = kept
+            source += f", studies at {exclude_risk} risk of bias left out"
         roles = {part: part for part in spec.parts()}
         study, groups = "study", spec.groups
         measure = measure or spec.measure or None
@@ -186,6 +198,8 @@ def pool_command(
             subgroup = "subgroup"
     elif form_name is not None:
         raise InputError("pool: --form goes with --outcome (a FILE has no form)")
+    elif exclude_risk:
+        raise InputError("pool: --exclude-risk needs --outcome (the review's assessments)")
     elif file is None:
         raise InputError(
             "pool: give the study table FILE.csv (with --events and --total), or --outcome NAME"
@@ -215,7 +229,7 @@ def pool_command(
         study_interval=study_ci,
     )
     result = run(request, frame, source, header_lines)
-    _plots(result, forest, funnel, bubble, title, groups)
+    _plots(result, forest, funnel, bubble, title, groups, rob_columns)
     if as_json:
         echo_json(result.to_dict())
         return
@@ -228,6 +242,23 @@ def pool_command(
             click.echo(f"\n{name}: {plot}")
 
 
+def _risk_of_bias(frame: Any, exclude: str | None) -> tuple[list[Any], Any]:
+    """The forest plot's risk-of-bias column, and with ``exclude`` the study table without
+    the studies at that risk (said on stderr; None without ``exclude``)."""
+    from reviewflow.cli.common import AppContext
+    from reviewflow.rob.report import exclude_risk, forest_column
+
+    app = click.get_current_context().find_object(AppContext)
+    assert app is not None
+    store = app.store()
+    if exclude is None:
+        return forest_column(store), None
+    kept, left_out = exclude_risk(frame, store, exclude)
+    click.echo(f"left out at {exclude} risk of bias or worse ({len(left_out)}): "
+               f"{', '.join(left_out) or 'none'}", err=True)  # fmt: skip
+    return forest_column(store), kept
+
+
 def _plots(
     outcome: Any,
     forest: Path | None,
@@ -235,13 +266,14 @@ def _plots(
     bubble: Path | None,
     title: str | None,
     groups: tuple[str, ...] = (),
+    extra_columns: Any = (),
 ) -> None:
     if forest is not None:
         from reviewflow.pooling.forest import forest_plot
 
         grouped = outcome.grouped
         result = grouped if grouped is not None else outcome.result
-        forest_plot(result, forest, title=title, groups=groups)
+        forest_plot(result, forest, title=title, groups=groups, extra_columns=extra_columns)
     if funnel is None and bubble is None:
         return
     from reviewflow.pooling.plots import bubble_plot, funnel_plot

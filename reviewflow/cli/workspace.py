@@ -75,7 +75,8 @@ def status(app: AppContext, as_json: bool) -> None:
     click.echo(
         f"Included: {inc['studies']} studies from {inc['reports']} reports"
         f" ({inc['reports_without_study']} reports not yet linked to a study);"
-        f" {inc['studies_with_consensus_extraction']} studies with consensus extraction"
+        f" {inc['studies_with_consensus_extraction']} studies with consensus extraction,"
+        f" {inc['studies_with_consensus_risk_of_bias']} with consensus risk of bias"
     )
 
 

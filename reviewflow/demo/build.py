@@ -7,14 +7,15 @@
 3. dedup — finds the overlap; the few pairs it is unsure of are settled against the known origin;
 4. screening — two reviewers at title/abstract and full text (simulated key presses that follow
    the original review's labels), conflicts resolved by the adjudicator;
-5. extraction — a published study-level dataset (Hannum et al. 2020, olfactory loss in
-   COVID-19) imported as the consensus extraction sheet;
-6. report — PRISMA 2020 flow, pooled results, forest plots, search log, agreement.
+5. studies — each included report linked to a study;
+6. report — PRISMA 2020 flow, search log, agreement, included studies.
+
+Beside the review, ``pooling-example/`` pools a published study-level dataset (Hannum et al.
+2020, olfactory loss in COVID-19) on its own: it is not the NSAIDs review, and says so.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 import tempfile
@@ -29,10 +30,10 @@ from sqlmodel import col, select
 
 from reviewflow.errors import WorkspaceError
 from reviewflow.store import Store
-from reviewflow.store.models import DuplicateCandidate, Record, RecordSource, SearchRun
+from reviewflow.store.models import DuplicateCandidate, Record, RecordSource, SearchRun, Study
 from reviewflow.workspace import Workspace, create_workspace
 
-from .simulate import Screeners, simulated_export
+from .simulate import RobAssessors, Screeners, simulated_export
 
 REVIEWERS = ("reviewer1", "reviewer2")
 ADJUDICATOR = "adjudicator"
@@ -95,24 +96,6 @@ recordings: real records, from other searches) through the real Entrez client. T
 listing their PMIDs is built in NCBI's documented layout. With the network, a real strategy
 runs the same way: see queries/ in the reviewflow repository."""
 '''
-
-FORM_TOML = """# Extraction form for the demo's published dataset (Hannum et al. 2020, via metadat).
-[form]
-title = "Olfactory loss in COVID-19 (Hannum et al. 2020)"
-
-[[fields]]
-key = "measurement"
-label = "How smell was measured"
-type = "choice"
-choices = ["Objective", "Subjective"]
-required = true
-help = "Objective testing (e.g. UPSIT) or self-report"
-
-[[outcomes]]
-key = "olfactory_loss"
-label = "Olfactory loss"
-kind = "binary"
-"""
 
 
 @dataclass
@@ -272,35 +255,82 @@ def _screen(ws: Workspace, store: Store) -> list[str]:
     ]
 
 
-def _extract(ws: Workspace, store: Store) -> str:
-    from reviewflow.extraction.forms import load_form
-    from reviewflow.extraction.sheet_import import import_sheet
+def _studies(ws: Workspace, store: Store) -> str:
+    from reviewflow.extraction.studies import sync_studies
 
-    # The NSAIDs reports included at full text are not turned into studies here: the extraction
-    # below is a different, published dataset, and mixing the two would make the report's
-    # extraction table read as if it were theirs. `reviewflow extract` creates them on demand.
-    form_path = ws.forms_dir / "olfactory_loss.toml"
-    form_path.write_text(FORM_TOML, encoding="utf-8")
-    sheet = ws.root / "sources" / "hannum2020_extraction.csv"
-    with (
-        _data("hannum2020.csv").open(encoding="utf-8") as fh,
-        sheet.open("w", newline="", encoding="utf-8") as out,
-    ):
-        writer = csv.writer(out)
-        writer.writerow(
-            [
-                "study",
-                "measurement",
-                "outcome.olfactory_loss.events",
-                "outcome.olfactory_loss.total",
-            ]
-        )
-        for row in csv.DictReader(fh):
-            writer.writerow([row["study"], row["subgroup"], row["events"], row["total"]])
-    result = import_sheet(store, load_form(form_path), sheet, ADJUDICATOR, create_studies=True)
+    created = sync_studies(store, ws.config.reviewers_per_record, actor=ADJUDICATOR)
+    return f"studies: each of the {len(created)} included reports linked to a study of its own"
+
+
+def _risk_of_bias(store: Store) -> str:
+    """Both reviewers answer RoB 2 for every included study (SIMULATED), blinded from each
+    other; the agreed answers become consensus; the adjudicator settles the rest."""
+    from reviewflow.rob import assess
+    from reviewflow.rob.tools import ROB2
+
+    with store.read() as s:
+        study_ids = [sid for sid in s.exec(select(Study.id).order_by(col(Study.id))).all()]
+    questions = [(q.key, q.answers) for d in ROB2.domains for q in d.questions]
+    assessors = RobAssessors()
+    for sid in study_ids:
+        assert sid is not None
+        first, second = assessors.assess(questions)
+        for who, answers in zip(REVIEWERS, (first, second), strict=True):
+            assess.set_answers(store, who, sid, ROB2.key, answers)
+    agreed = assess.agree(store, ADJUDICATOR, ROB2.key)
+    settled = assess.discrepancies(store, ROB2.key)
+    for d in settled:
+        assess.set_consensus(store, ADJUDICATOR, d.study_id, ROB2.key, d.item,
+                             d.values[REVIEWERS[0]])  # fmt: skip
+    overall = [a.evaluation.overall.value for a in assess.consensus(store, ROB2.key).values()]
+    counts = ", ".join(f"{overall.count(j)} {j}" for j in ROB2.scale)
     return (
-        f"extraction: {result.values} consensus values for {result.studies} studies imported from "
-        f"{sheet.name} (published counts: Hannum et al. 2020, via metadat)"
+        f"risk of bias: RoB 2 for {len(study_ids)} studies by two reviewers (SIMULATED answers); "
+        f"{agreed} answers agreed, {len(settled)} settled by the adjudicator; overall: {counts}"
+    )
+
+
+POOLING_README = """# Pooling example (NOT the demo review)
+
+A published study-level dataset pooled with reviewflow: olfactory loss in 35 COVID-19 studies
+(Hannum ME et al., Chem Senses 2020;45(9):865-874; R package metadat, `dat.hannum2020`).
+It is not the NSAIDs review in the folder above: those records carry no outcome data offline,
+so nothing was extracted or pooled there. The counts here are the published ones, unchanged.
+
+    reviewflow pool hannum2020.csv --events events --total total --subgroup subgroup
+
+Pooled (random effects, REML, logit scale; the same as metafor): {result}.
+Files: `pooled_results.md`, `forest_olfactory_loss.svg`, and `summary_of_findings.md/.csv/.html`:
+the GRADE table's numbers (k, participants, I², the CI, Egger's test). Its ratings say "not
+rated": GRADE ratings are reviewers' judgements, and this example has no reviewers. In a review
+they go in `certainty.toml` (see `reviewflow/rob/grade.py`).
+"""
+
+
+def _pooling_example(root: Path) -> str:
+    """The published dataset pooled on its own, in its own folder, beside the review."""
+    import pandas as pd
+
+    from reviewflow.pooling.analysis import pool
+    from reviewflow.pooling.forest import forest_plot
+    from reviewflow.report.tables import pooled_row, to_markdown
+    from reviewflow.rob.grade import sof_row, write_sof
+
+    folder = root / "pooling-example"
+    folder.mkdir()
+    sheet = folder / "hannum2020.csv"
+    shutil.copyfile(_data("hannum2020.csv"), sheet)
+    result = pool(pd.read_csv(sheet), source=sheet.name)
+    forest_plot(result, folder / "forest_olfactory_loss.svg", title="Olfactory loss")
+    row = pooled_row("olfactory_loss", "Olfactory loss", result, "forest_olfactory_loss.svg", "")
+    (folder / "pooled_results.md").write_text(to_markdown([row.table_row()]), encoding="utf-8")
+    # the GRADE table's numbers; the ratings are reviewers' judgements, and nobody rated these
+    sof = sof_row(row.outcome, row.label, result, row.result, None, {})
+    write_sof([sof], folder)
+    (folder / "README.md").write_text(POOLING_README.format(result=row.result), encoding="utf-8")
+    return (
+        f"pooling example (published data, NOT this review): {result.k} COVID-19 studies of "
+        f"Hannum et al. 2020 pooled, {row.result}, in {folder.name}/"
     )
 
 
@@ -323,13 +353,17 @@ def build_demo(root: Path, say: Callable[[str], None] = print) -> DemoSummary:
         for line in _screen(ws, store):
             lines.append(line)
             say(line)
-        lines.append(_extract(ws, store))
+        lines.append(_studies(ws, store))
+        say(lines[-1])
+        lines.append(_risk_of_bias(store))
         say(lines[-1])
         report = _report(ws, store)
         lines.append(f"report: {report.index}")
         say(lines[-1])
     finally:
         store.dispose()
+    lines.append(_pooling_example(root))
+    say(lines[-1])
     return DemoSummary(root, report.index.parent, lines)
 
 
@@ -342,9 +376,13 @@ NOTICES = (
     "would), and every screening decision: reviewer 1 follows the original review's published "
     "labels, reviewer 2 differs on a seeded few, the adjudicator settles conflicts with the "
     "original label; full-text exclusion reasons and two unretrieved reports are seeded choices.",
-    "The extraction and pooled results are a different, published dataset: olfactory loss in "
-    "35 COVID-19 studies (Hannum et al., Chem Senses 2020;45:865-874; metadat dat.hannum2020), "
-    "imported as the consensus extraction sheet. They are not the NSAIDs studies screened above.",
+    "SIMULATED: the risk-of-bias assessments. Both reviewers' RoB 2 answers for the included "
+    "studies are seeded draws (reviewflow/demo/simulate.py), not an appraisal of these trials; "
+    "the judgements follow from them by the RoB 2 algorithm.",
+    "Nothing is extracted or pooled in this review: the NSAIDs records carry no outcome data "
+    "offline. A separate pooling example on a published dataset (olfactory loss in 35 COVID-19 "
+    "studies, Hannum et al., Chem Senses 2020;45:865-874; metadat dat.hannum2020) is in the "
+    "folder pooling-example/ beside this report's review; it is not this review.",
 )
 
 

@@ -10,6 +10,10 @@ fixed seed), from real records:
   (Cohen et al. 2006); reviewer 2 agrees except for a seeded few disagreements and "maybe"s; the
   adjudicator settles conflicts with the original label. Full-text exclusion reasons and two
   "not retrieved" reports are seeded choices, not the original reviewers'.
+- the two reviewers' risk-of-bias answers (RoB 2 signalling questions) for the included
+  studies: seeded draws, mostly towards low risk; reviewer 2 answers a few questions
+  differently; the adjudicator settles those with reviewer 1's answer. They are NOT an
+  appraisal of these trials.
 """
 
 from __future__ import annotations
@@ -99,3 +103,35 @@ class Screeners:
 
     def not_retrieved(self, record_ids: list[int]) -> list[int]:
         return sorted(self.rng.sample(record_ids, min(NOT_RETRIEVED, len(record_ids))))
+
+
+ROB_FLIP = 0.04  # reviewer 2 answers a signalling question differently
+GOOD_IS_YES = frozenset({"1.1", "1.2", "2.5", "2.6", "3.1", "3.2", "5.1"})  # else "no" is good
+
+
+class RobAssessors:
+    """Seeded RoB 2 answers: each signalling question answered, mostly in the low-risk
+    direction, sometimes "no information" or the other way."""
+
+    def __init__(self, seed: int = SEED) -> None:
+        self.rng = random.Random(seed)
+
+    def _answer(self, question: str, allowed: tuple[str, ...]) -> str:
+        good, bad = (
+            (("Y", "PY"), ("N", "PN")) if question in GOOD_IS_YES else (("N", "PN"), ("Y", "PY"))
+        )
+        draw = self.rng.random()
+        pick = good if draw < 0.8 else ("NI",) if draw < 0.9 else bad
+        options = [a for a in pick if a in allowed] or [a for a in good if a in allowed]
+        return self.rng.choice(options)
+
+    def assess(
+        self, questions: list[tuple[str, tuple[str, ...]]]
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """Reviewer 1's and reviewer 2's answers to ``questions`` (key, allowed answers)."""
+        first = {q: self._answer(q, allowed) for q, allowed in questions}
+        second = dict(first)
+        for q, allowed in questions:
+            if self.rng.random() < ROB_FLIP:
+                second[q] = self.rng.choice([a for a in allowed if a not in ("NA", first[q])])
+        return first, second

@@ -64,6 +64,7 @@ class _Writer:
     def __init__(self, out: Path) -> None:
         self.out = out
         self.files: list[Path] = []
+        self.pooled: dict[str, Any] = {}  # outcome key → its pooled result (summary of findings)
 
     def text(self, name: str, content: str) -> str:
         write_text(self.out / name, content)
@@ -142,7 +143,9 @@ def _extraction_sections(
 
     from reviewflow.pooling.forest import forest_plot
     from reviewflow.pooling.request import PoolRequest, run
+    from reviewflow.rob.report import forest_column
 
+    rob_column = forest_column(store)
     absent: list[str] = []
     for outcome in form.outcomes:
         table, skipped = outcome_table(store, form, outcome.key, rpr)
@@ -163,7 +166,8 @@ def _extraction_sections(
         name = f"forest_{_safe(outcome.key)}"
         for suffix in (".svg", ".png"):
             forest_plot(result, w.out / f"{name}{suffix}", title=outcome.label,
-                        groups=outcome.groups)  # fmt: skip
+                        groups=outcome.groups, extra_columns=rob_column)  # fmt: skip
+        w.pooled[outcome.key] = result
         w.files += [w.out / f"{name}.svg", w.out / f"{name}.png"]
         rows.append(pooled_row(outcome.key, outcome.label, result, f"{name}.svg", skipped))
     if rows:
@@ -351,8 +355,12 @@ def build_report(
     counts = review_prisma(store, ws.config)
     sections = [_prisma_section(w, counts)]
     pooled, extraction, rows = _extraction_sections(w, store, ws, form_name, method)
+    from reviewflow.rob.report import certainty_section, rob_section
+
     sections += [
         pooled,
+        certainty_section(w.out, store, ws.root, rows, w.pooled, w.files),
+        rob_section(w.out, store, w.files, w.pooled),
         extraction,
         _search_section(w, store),
         _agreement_section(w, store, ws),

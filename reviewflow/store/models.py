@@ -312,6 +312,39 @@ class ConsensusValue(SQLModel, table=True):
     decided_at: datetime = Field(default_factory=utcnow)
 
 
+class RobAnswer(SQLModel, table=True):
+    """One reviewer's answer to one item of a risk-of-bias tool for a study: a signalling
+    question (``1.1``), a domain judgement or override (``D1``) or the overall one
+    (``overall``); an override of a published rule carries its reason. Added in 0006."""
+
+    __tablename__ = "rob_answer"
+    __table_args__ = (UniqueConstraint("study_id", "reviewer_id", "tool", "item"),)
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    reviewer_id: int = Field(foreign_key="reviewer.id", index=True)
+    tool: str = Field(max_length=40)
+    item: str = Field(max_length=40)
+    value: str = Field(max_length=40)
+    reason: str = _text()
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RobConsensus(SQLModel, table=True):
+    """The agreed answer to one risk-of-bias item of a study. source: agreed | adjudicated."""
+
+    __tablename__ = "rob_consensus"
+    __table_args__ = (UniqueConstraint("study_id", "tool", "item"),)
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True)
+    tool: str = Field(max_length=40)
+    item: str = Field(max_length=40)
+    value: str = Field(max_length=40)
+    reason: str = _text()
+    source: str = Field(default="agreed", max_length=20)
+    decided_by: str = Field(default="", max_length=200)
+    decided_at: datetime = Field(default_factory=utcnow)
+
+
 class AuditEntry(SQLModel, table=True):
     """Who changed what, when, from what to what. Append-only."""
 

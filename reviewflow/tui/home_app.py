@@ -36,6 +36,7 @@ from reviewflow.screening.decisions import ScreeningRules
 from reviewflow.store.engine import Store
 from reviewflow.tui.extract_app import EXTRACTION_CSS, Extraction
 from reviewflow.tui.reconcile_app import ReconcileScreen, ReconcileSetup
+from reviewflow.tui.rob_app import ROB_CSS
 from reviewflow.tui.screen_app import ScreeningScreen, ScreeningSetup
 from reviewflow.tui.widgets.text_screen import TextScreen
 from reviewflow.workspace import Workspace
@@ -62,6 +63,7 @@ TASKS = (
     Task("screen-ta", "Screen titles and abstracts"),
     Task("screen-ft", "Screen full texts"),
     Task("extract", "Extract data", reviewers_only=True),
+    Task("rob", "Assess risk of bias (RoB 2)", reviewers_only=True),
     Task("progress", "My progress"),
     Task("reconcile-ta", "Reconcile title/abstract conflicts", lead_only=True),
     Task("reconcile-ft", "Reconcile full-text conflicts", lead_only=True),
@@ -213,6 +215,13 @@ class HomeScreen(Screen[None]):
             self.app.push_screen(ReconcileScreen(rec))
         elif key in ("extract", "consensus"):
             self.run(self._extraction(consensus=key == "consensus"))
+        elif key == "rob":
+            from reviewflow.extraction.studies import sync_studies
+            from reviewflow.tui.rob_app import RobSession, RobStudiesScreen
+
+            per = self.setup.workspace.config.reviewers_per_record
+            sync_studies(store, per, actor=self.who.name)
+            self.app.push_screen(RobStudiesScreen(RobSession.open(store, self.who.name, per=per)))
         elif key == "sign-out":
             if self.setup.session_token:  # served: the browser's cookie no longer signs in
                 access.close_session(store, self.setup.session_token)
@@ -386,7 +395,7 @@ class SignInScreen(Screen[None]):
 
 class HomeApp(App[None]):
     CSS_PATH = Path(__file__).parent / "app.tcss"
-    CSS = EXTRACTION_CSS
+    CSS = EXTRACTION_CSS + ROB_CSS
     TITLE = "reviewflow"
     ENABLE_COMMAND_PALETTE = False
 

@@ -9,6 +9,8 @@ import pytest
 
 from tests.conftest import run_cli
 
+GOLDEN = Path(__file__).parents[1] / "pooling" / "golden" / "metafor_measures.json"
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
@@ -68,19 +70,65 @@ def test_the_demo_writes_the_report_and_says_what_is_simulated(demo: tuple[Path,
 
     report = demo[0] / "report"
     page = (report / "index.html").read_text(encoding="utf-8")
-    for name in (
-        "prisma.svg",
-        "forest_olfactory_loss.svg",
-        "pooled_results.md",
-        "search_log.csv",
-        "included_studies.ris",
-    ):
+    for name in ("prisma.svg", "search_log.csv", "included_studies.ris"):
         assert (report / name).stat().st_size > 0
     for link in re.findall(r'(?:href|src)="([^"#:]+)"', page):
         assert (report / link).exists(), link
-    assert "SIMULATED" in page and "Hannum" in page
-    # the extraction table holds the published dataset only, not the screened NSAIDs reports
-    extraction = (report / "extraction.csv").read_text(encoding="utf-8").splitlines()
-    assert len(extraction) == 1 + 35
+    assert "SIMULATED" in page
+    # the review pools nothing: the published COVID-19 dataset is not passed off as its studies
+    assert not (report / "pooled_results.md").exists() and not (report / "extraction.csv").exists()
+
+
+def test_every_prisma_check_passes_and_status_agrees_with_the_report(
+    demo: tuple[Path, str],
+) -> None:
+    root = demo[0]
+    code, out, err = run_cli("prisma", "--json", cwd=root)
+    assert code == 0, err
+    checks = json.loads(out)["checks"]
+    assert checks and [c["detail"] for c in checks if not c["ok"]] == []
+    status = json.loads(run_cli("status", "--json", cwd=root)[1])["included"]
+    boxes = json.loads((root / "report" / "prisma_counts.json").read_text())["boxes"]
+    assert status["studies"] == boxes["new_studies"]["n"] == 41
+    assert status["reports"] == boxes["new_reports"]["n"] == 41
+    assert status["reports_without_study"] == 0
+    assert status["studies_with_consensus_risk_of_bias"] == 41
+    included = (root / "report" / "included_studies.csv").read_text(encoding="utf-8")
+    assert len(included.splitlines()) == 1 + 41
+
+
+def test_the_pooling_example_is_the_published_dataset_on_its_own(demo: tuple[Path, str]) -> None:
+    folder = demo[0] / "pooling-example"
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert "NOT the demo review" in readme
     # the published dataset pooled as metafor does (tests/pooling/golden: dat.hannum2020, PLO, REML)
-    assert "48% (95% CI 38% to 58%)" in (report / "pooled_results.md").read_text(encoding="utf-8")
+    pooled = (folder / "pooled_results.md").read_text(encoding="utf-8")
+    assert "48% (95% CI 38% to 58%)" in pooled and "| 35 " in pooled
+    assert (folder / "forest_olfactory_loss.svg").stat().st_size > 0
+    # the GRADE table's numbers; no ratings, since nobody rated this published dataset
+    sof = (folder / "summary_of_findings.csv").read_text(encoding="utf-8").splitlines()
+    assert len(sof) == 2 and "not rated" in sof[1] and "I² = 99%" in sof[1]
+    golden = json.loads(GOLDEN.read_text())["regtests"]
+    p = next(r["pval"] for r in golden if (r["dataset"], r["method"], r["test"])
+             == ("hannum2020", "REML", "z"))  # fmt: skip
+    assert f"Egger p = {p:.3f}" in sof[1]  # metafor's regtest
+
+
+def test_the_included_studies_are_assessed_for_risk_of_bias(demo: tuple[Path, str]) -> None:
+    """Every study linked to an included report has a consensus RoB 2 assessment (SIMULATED
+    answers, said plainly), shown as plots and a table in the report."""
+    import csv
+
+    root, out = demo
+    report = root / "report"
+    with (report / "risk_of_bias.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    with (report / "included_studies.csv").open(encoding="utf-8") as fh:
+        studies = {r["study"] for r in csv.DictReader(fh)}
+    assert {r["Study"] for r in rows} == studies and len(rows) == 41
+    assert {r["Overall"] for r in rows} <= {"low", "some concerns", "high"}
+    for name in ("rob_traffic_light_rob2.svg", "rob_summary_rob2.svg"):
+        assert (report / name).stat().st_size > 0
+    page = (report / "index.html").read_text(encoding="utf-8")
+    assert "Risk of bias in included studies" in page and "risk-of-bias assessments" in page
+    assert "risk of bias: RoB 2 for 41 studies by two reviewers (SIMULATED answers)" in out

@@ -161,9 +161,11 @@ def test_sections_without_data_say_so(sqlite_workspace: Workspace, tmp_path: Pat
         "No search has been run and no file imported yet.",
         "No record has been screened by two reviewers yet.",
         "No report has been included at full text yet.",
+        "No study has a consensus risk-of-bias assessment yet.",
+        "No outcome was pooled, so there is no summary of findings.",
     ):
         assert phrase in index, phrase
-    assert len(result.notes) == 5
+    assert len(result.notes) == 7
     assert not (out / "pooled_results.csv").exists()
     _check_links(out / "index.html")
     assert (out / "prisma.svg").stat().st_size > 0

@@ -36,7 +36,8 @@ async def test_a_reviewer_is_offered_their_own_work_only(sqlite_team: Team) -> N
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         assert labels(app) == ["Screen titles and abstracts", "Screen full texts",
-                               "Extract data", "My progress", "Sign out"]  # fmt: skip
+                               "Extract data", "Assess risk of bias (RoB 2)", "My progress",
+                               "Sign out"]  # fmt: skip
         progress = str(app.screen.query_one("#home-progress").render())
         assert "Title/abstract: 0 of 12 decided" in progress
 
@@ -52,6 +53,7 @@ async def test_the_adjudicator_is_offered_the_unblinded_work(sqlite_team: Team) 
         )
         assert "Agreement between the reviewers (Cohen's kappa)" in got
         assert "Extract data" not in got  # the reviewers extract
+        assert "Assess risk of bias (RoB 2)" not in got  # and assess
         app.screen.open("agreement")
         await settle(app, pilot)
         assert isinstance(app.screen, TextScreen)
@@ -88,3 +90,18 @@ async def test_screening_from_home_and_back(sqlite_team: Team) -> None:
         assert "Title/abstract: 1 of 12 decided" in str(
             app.screen.query_one("#home-progress").render()
         )
+
+
+async def test_risk_of_bias_from_home_and_back(sqlite_team: Team) -> None:
+    app = app_for(sqlite_team, "reviewer1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.screen.open("rob")
+        await settle(app, pilot)
+        from reviewflow.tui.rob_app import RobStudiesScreen
+
+        assert isinstance(app.screen, RobStudiesScreen)
+        assert app.screen.state.reviewer == "reviewer1"  # signed in as, never chosen
+        await pilot.press("q")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HomeScreen)

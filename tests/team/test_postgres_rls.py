@@ -134,6 +134,29 @@ def test_extraction_values_are_private_too(pg_team: PgTeam) -> None:
     b.dispose()
 
 
+def test_risk_of_bias_answers_are_private_too(pg_team: PgTeam) -> None:
+    from reviewflow.rob.assess import set_answer
+
+    with pg_team.admin.write() as s:
+        study_id = create_study(s, "admin", "Chang 2018").id
+    assert study_id is not None
+    a, b = as_role(pg_team, "reviewer1"), as_role(pg_team, "reviewer2")
+    set_answer(a, "reviewer1", study_id, "rob2", "1.1", "Y")
+    set_answer(b, "reviewer2", study_id, "rob2", "1.1", "N")
+    with raw(pg_team, "reviewer2") as conn:
+        assert conn.execute("SELECT value FROM rob_answer").fetchall() == [("N",)]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # consensus is the lead's
+            conn.execute(
+                "INSERT INTO rob_consensus (study_id, tool, item, value, reason, source,"
+                " decided_by, decided_at) VALUES (%s, 'rob2', '1.1', 'N', '', 'x', 'b', now())",
+                (study_id,),
+            )
+    with raw(pg_team, "adjudicator") as conn:
+        assert sorted(r[0] for r in conn.execute("SELECT value FROM rob_answer")) == ["N", "Y"]
+    a.dispose()
+    b.dispose()
+
+
 def test_the_lead_sees_everything_and_alone_resolves(pg_team: PgTeam) -> None:
     a, b = as_role(pg_team, "reviewer1"), as_role(pg_team, "reviewer2")
     rid = pg_team.ids[0]

@@ -1,0 +1,1 @@
+"""Risk of bias: assessment tools as forms (tools.py), the reviewers' assessments (assess.py)."""
