@@ -17,6 +17,7 @@ from reviewflow.screening.ranking import CLASSIFIERS, Ranker, record_text
 from reviewflow.screening.simulation import read_labelled, recall_at, replay, wss
 from reviewflow.screening.stopping import StoppingSettings, p_value
 from tests.conftest import run_cli
+from tests.screening.spy import record_fits
 
 NSAIDS = Path(__file__).parents[1] / "data" / "screening" / "Cohen2006_NSAIDS.csv"
 PRIORS = ("11", "1")  # an include and an exclude
@@ -51,14 +52,7 @@ class Spy:
 def test_the_model_is_trained_only_on_the_labels_revealed_so_far(
     data: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    given: list[dict[int, bool]] = []
-    fit = Ranker.fit
-
-    def recording_fit(self: Ranker, labels: Any) -> bool:
-        given.append(dict(labels))
-        return fit(self, labels)
-
-    monkeypatch.setattr(Ranker, "fit", recording_fit)
+    given = record_fits(monkeypatch)
     Spy.fits = []
     sim = replay(data.texts, data.labels, priors(data), seed=1, make_classifier=Spy)
     features = Ranker(data.texts).features.toarray()
