@@ -184,5 +184,5 @@ def test_a_bad_label_names_the_line(tmp_path: Path) -> None:
     assert err == "reviewflow: error: bad.csv: line 3: y is 'maybe', not 0 or 1\n"
 
 
-def test_record_text_joins_title_and_abstract() -> None:
-    assert record_text("Title.", "Abstract") == "Title. Abstract"
+def test_record_text_weighs_the_title_twice() -> None:
+    assert record_text("Title.", "Abstract") == "Title. Title. Abstract"
