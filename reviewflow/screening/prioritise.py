@@ -103,7 +103,7 @@ def rule_state(sequence: list[bool], total: int, settings: StoppingSettings) -> 
     """The stopping rule after these decisions (include = True, in the order made) on a stage of
     ``total`` records: those up to the first run of ``patience`` excludes were made in relevance
     order, the ones after it on the random sample."""
-    start = sampling_start(sequence, settings.patience)
+    start = sampling_start(sequence, settings.run_needed(total))
     if start is None:
         return evaluate(sequence, [], total, settings)
     return evaluate(sequence[:start], sequence[start:], total, settings)

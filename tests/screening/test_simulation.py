@@ -126,7 +126,8 @@ def test_the_stopping_rule_samples_after_the_patience_and_stops_on_its_test(data
     sim = replay(data.texts, data.labels, priors(data), seed=1, stopping=settings)
     s = sim.stopping
     ranked = sim.labels[: s.ranked_screened]
-    assert not any(ranked[-settings.patience :]) and s.sampling
+    assert s.patience == round(0.08 * len(data.ids)) == 31  # 8 % of the records by default
+    assert not any(ranked[-31:]) and ranked[-32] and s.sampling  # the first run of 31 excludes
     assert s.pool == len(data.ids) - s.ranked_screened
     assert s.stop and s.p_value is not None and s.p_value < 0.05
     assert s.includes_before_sampling == sum(ranked)
