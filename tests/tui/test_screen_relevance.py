@@ -71,3 +71,9 @@ async def test_relevance_order_learns_from_my_decisions_only(
         await pilot.press("space")  # the next undecided after it, in record order
         await settle(pilot)
         assert shown_id(app) == next(r for r in ids if r > top and r not in ids[10:20])
+        await pilot.press("o")  # relevance again: the new order's most relevant record is shown
+        await settle(pilot)
+        ranking = screen.ranking
+        assert ranking is not None and screen.order == "relevance"
+        decided = {ids[0], ids[1], ids[2]}
+        assert shown_id(app) == next(r for r in ranking.order if r not in decided)
