@@ -4,6 +4,7 @@
     python3 -m venv .venv-asreview && .venv-asreview/bin/pip install asreview==3.0.8
     .venv/bin/python benchmarks/bench_prioritise.py [--seeds 1 2 3] [--asreview PATH]
     .venv/bin/python benchmarks/bench_prioritise.py --no-asreview --seeds $(seq 1 30)
+    .venv/bin/python benchmarks/bench_prioritise.py --scale 100000
 
 ASReview lives in its own virtual environment (it pins rispy and pandas below reviewflow's).
 Each run: the seed picks one included and one excluded prior (the same records for both tools);
@@ -80,13 +81,38 @@ def run_asreview(exe: Path, path: Path, priors: list[int], seed: int, tmp: Path)
     return {"labels": labels, "seconds": seconds, "first": first}
 
 
+def scale(n: int) -> None:
+    """What the screening TUI's background worker pays on a big review: the ACE inhibitors
+    texts repeated to ``n`` records (each copy numbered, so no two are equal), TF-IDF once, then
+    one refit on 500 decisions (10 % includes) and the new order of the rest."""
+    from reviewflow.screening.ranking import Ranker
+
+    data = read_labelled(DATA / "Cohen2006_ACEInhibitors.csv", "record_id", LABEL)
+    texts = [f"{data.texts[i % len(data.texts)]} copy{i // len(data.texts)}" for i in range(n)]
+    start = time.perf_counter()
+    ranker = Ranker(texts)
+    features = time.perf_counter() - start
+    labels = {i: i % 10 == 0 for i in range(500)}
+    start = time.perf_counter()
+    ranker.fit(labels)
+    order = ranker.order(list(range(500, n)))
+    refit = time.perf_counter() - start
+    print(f"{n:,} records: TF-IDF {features:.1f} s ({ranker.features.shape[1]:,} terms, "
+          f"{ranker.features.nnz:,} non-zeros); refit on 500 decisions + order of "
+          f"{len(order):,}: {refit:.2f} s")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--asreview", type=Path, default=ROOT / ".venv-asreview/bin/asreview")
     parser.add_argument("--no-asreview", action="store_true", help="reviewflow only, in-process")
     parser.add_argument("--json", type=Path, help="also write every run's figures here")
+    parser.add_argument("--scale", type=int, help="only time the model on this many records")
     args = parser.parse_args()
+    if args.scale:
+        scale(args.scale)
+        return
     with_asreview = not args.no_asreview
     if with_asreview and not args.asreview.exists():
         sys.exit(f"{args.asreview} not found: install ASReview (see the docstring) or pass "

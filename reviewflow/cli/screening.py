@@ -24,8 +24,13 @@ STAGE_CHOICE = click.Choice(["title-abstract", "full-text"])
     help="Title/abstract: records in import order, or the most relevant first (a model learns "
     "from your own decisions only; the o key switches).",
 )  # fmt: skip
+@click.option(
+    "--stop", is_flag=True,
+    help="Adjudicator: stop title/abstract screening where NAME's stopping rule has reached its "
+    "recall target; records no reviewer has screened are marked ineligible by automation.",
+)  # fmt: skip
 @pass_app
-def screen(app: AppContext, reviewer: str, stage: str, order: str) -> None:
+def screen(app: AppContext, reviewer: str, stage: str, order: str, stop: bool) -> None:
     """Screen records one at a time, blinded to the other reviewers (a terminal app).
 
     Keys: i include, e exclude, m maybe, u undo, n note, → ← next/previous, g go to,
@@ -37,6 +42,16 @@ def screen(app: AppContext, reviewer: str, stage: str, order: str) -> None:
     ws = app.workspace()
     config = ws.config
     config.reviewer(reviewer)  # a clear error when the name is not in review.toml
+    if stop:
+        from reviewflow.screening.prioritise import stop_screening
+
+        if stage != "title-abstract":
+            raise InputError("--stop is for title/abstract screening")
+        store = app.as_lead()
+        who = store.identity.name if store.identity else (app.user or "adjudicator")
+        record = stop_screening(store, who, reviewer)
+        click.echo(record.note)
+        return
     store = app.as_reviewer(reviewer)
     from reviewflow.tui.screen_app import ScreenApp, ScreeningSetup
 

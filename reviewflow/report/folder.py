@@ -258,6 +258,10 @@ def _agreement_section(w: _Writer, store: Store, ws: Workspace) -> html.Section:
     cfg = ws.config
     rows = agreement_rows(store, cfg.reviewers_per_record, cfg.exclusion_reasons)
     section = html.Section("agreement", "Screening agreement (Cohen's kappa)")
+    from reviewflow.screening.prioritise import stop_notes
+
+    # the methods text of a decision to stop screening (rule, parameters, estimate)
+    section.body += [f"<p>{escape(note)}</p>" for note in stop_notes(store)]
     if not rows:
         section.absent = "No record has been screened by two reviewers yet."
         return section

@@ -19,12 +19,15 @@ from dataclasses import dataclass
 import numpy as np
 from sqlmodel import col, select
 
+from reviewflow.access.guard import require_lead
+from reviewflow.errors import ReviewflowError
 from reviewflow.screening import flow
 from reviewflow.screening.decisions import MyDecision, my_decisions
 from reviewflow.screening.ranking import Ranker, RankerSettings, record_text
 from reviewflow.screening.stopping import StoppingSettings, StopState, evaluate, sampling_start
+from reviewflow.store.audit import audit
 from reviewflow.store.engine import Store
-from reviewflow.store.models import Record
+from reviewflow.store.models import Decision, PrescreenRemoval, Record
 
 
 @dataclass(frozen=True)
@@ -93,9 +96,102 @@ class RelevanceOrder:
         )
 
     def _stopping(self, sequence: list[bool]) -> StopState:
-        """The rule's state: the decisions up to the first run of ``patience`` excludes were
-        made in relevance order, the ones after it on the random sample."""
-        start = sampling_start(sequence, self.stopping.patience)
-        if start is None:
-            return evaluate(sequence, [], len(self.ids), self.stopping)
-        return evaluate(sequence[:start], sequence[start:], len(self.ids), self.stopping)
+        return rule_state(sequence, len(self.ids), self.stopping)
+
+
+def rule_state(sequence: list[bool], total: int, settings: StoppingSettings) -> StopState:
+    """The stopping rule after these decisions (include = True, in the order made) on a stage of
+    ``total`` records: those up to the first run of ``patience`` excludes were made in relevance
+    order, the ones after it on the random sample."""
+    start = sampling_start(sequence, settings.run_needed(total))
+    if start is None:
+        return evaluate(sequence, [], total, settings)
+    return evaluate(sequence[:start], sequence[start:], total, settings)
+
+
+# -- stopping -----------------------------------------------------------------------------------
+STOP_ACTION = "screening.stop"
+
+
+@dataclass(frozen=True)
+class StopRecord:
+    """What a decision to stop left unscreened, and why (for PRISMA and the methods text)."""
+
+    reviewer: str  # whose relevance order and sample the rule was applied to
+    state: StopState
+    removed: int  # records no reviewer had screened: marked ineligible by automation
+    kept: int  # records screened by at least one reviewer: every reviewer still screens them
+    note: str
+
+
+def reviewer_stop_state(
+    store: Store, reviewer: str, stopping: StoppingSettings | None = None
+) -> StopState:
+    """The stopping rule on ``reviewer``'s own decisions (in the order made), over the records
+    of the title/abstract stage."""
+    settings = stopping or StoppingSettings()
+    sequence = [
+        d.decision != "exclude"
+        for d in decision_sequence(my_decisions(store, reviewer, flow.TITLE_ABSTRACT))
+    ]
+    with store.read() as s:
+        total = len(flow.title_abstract_ids(s))
+    return rule_state(sequence, total, settings)
+
+
+def methods_sentence(reviewer: str, st: StopState, removed: int) -> str:
+    p = "" if st.p_value is None else f", p = {st.p_value:.3g}"
+    unseen = st.estimated_includes_unseen
+    return (
+        f"Title/abstract screening was stopped by {st.rule} (recall target "
+        f"{st.recall_target:.0%}, confidence {st.confidence:.0%}): {reviewer} screened "
+        f"{st.ranked_screened:,} records in relevance order, then {st.sampled:,} drawn at "
+        f"random from the {st.pool or 0:,} left, {st.sample_includes} of them included{p}"
+        + ("" if unseen is None else f"; estimated includes not screened {unseen:.1f}")
+        + f". {removed:,} records no reviewer had screened were marked as ineligible by "
+        "automation tools; records already screened by one reviewer stayed in the others' queues."
+    )
+
+
+def stop_screening(
+    store: Store, by: str, reviewer: str, stopping: StoppingSettings | None = None
+) -> StopRecord:
+    """Stop title/abstract screening where ``reviewer``'s stopping rule says the recall target
+    is reached: the records no reviewer has screened are marked ineligible by automation (PRISMA
+    2020's box), with the rule, its parameters and the estimate in their note and the audit
+    log. Records that any reviewer has screened stay in every reviewer's queue."""
+    require_lead(store, "stopping screening")  # it reads which records anyone has screened
+    state = reviewer_stop_state(store, reviewer, stopping)
+    if not state.stop:
+        why = "random sampling has not begun" if not state.sampling else f"p = {state.p_value:.3g}"
+        raise ReviewflowError(
+            f"the stopping rule has not reached {state.recall_target:.0%} recall with "
+            f"{state.confidence:.0%} confidence for {reviewer} ({why}): keep screening"
+        )
+    with store.write() as s:
+        members = flow.title_abstract_ids(s)
+        screened = set(
+            s.execute(
+                select(Decision.record_id).where(Decision.stage == flow.TITLE_ABSTRACT)
+            ).scalars()
+        )
+        left = [r for r in members if r not in screened]
+        note = methods_sentence(reviewer, state, len(left))
+        for rid in left:
+            s.add(
+                PrescreenRemoval(record_id=rid, reason_kind="automation", note=note, removed_by=by)
+            )
+        audit(s, by, STOP_ACTION, "prescreen_removal", None, None,
+              {"reviewer": reviewer, "removed": len(left), **state.as_dict()})  # fmt: skip
+    return StopRecord(reviewer, state, len(left), len(members) - len(left), note)
+
+
+def stop_notes(store: Store) -> list[str]:
+    """The methods sentences of the decisions to stop screening (for the report)."""
+    with store.read() as s:
+        rows = s.execute(
+            select(PrescreenRemoval.note)
+            .where(PrescreenRemoval.reason_kind == "automation", col(PrescreenRemoval.note) != "")
+            .distinct()
+        ).scalars()
+        return [n for n in rows if n.startswith("Title/abstract screening was stopped")]

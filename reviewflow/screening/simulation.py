@@ -101,7 +101,7 @@ def stop_point(
     rule starts sampling, then draw the rest in a seeded random order until it says stop.
     Returns the rule's state at the stop and the includes found by then."""
     total = len(labels_in_order)
-    start = sampling_start(labels_in_order, settings.patience)
+    start = sampling_start(labels_in_order, settings.run_needed(total))
     ranked = labels_in_order[: total if start is None else start]
     rest = labels_in_order[len(ranked) :]
     random.Random(seed).shuffle(rest)

@@ -1,6 +1,7 @@
 """When to stop screening: Callaghan & Müller-Hansen's (2020) hypergeometric stopping rule.
 
-Screening goes in relevance order until ``patience`` records in a row are excluded; from then on
+Screening goes in relevance order until ``patience`` records in a row are excluded (a share of
+the records by default); from then on
 records are drawn at random from those not yet screened. After each drawn record we test the
 null hypothesis "recall is below the target": were it true, the pool the sample is drawn from
 (``pool`` records, taken when sampling began) would hold at least
@@ -26,7 +27,17 @@ RULE = "Callaghan & Müller-Hansen (2020) hypergeometric test on a random sample
 class StoppingSettings:
     recall_target: float = 0.95
     confidence: float = 0.95
-    patience: int = 50  # excludes in a row, in relevance order, before random sampling begins
+    # excludes in a row, in relevance order, before random sampling begins: ``patience`` if
+    # given, else ``patience_share`` of the records (at least 10). 8 % left the most unscreened
+    # on the Cohen sets at full recall (seeds 16-30, mean share left: 50 excludes 0.106, 100
+    # 0.130, 4 % 0.145 with one run short of the target, 8 % 0.148)
+    patience: int | None = None
+    patience_share: float = 0.08
+
+    def run_needed(self, total: int) -> int:
+        if self.patience is not None:
+            return self.patience
+        return max(10, round(self.patience_share * total))
 
 
 def p_value(pool: int, r_before: int, sample_n: int, sample_k: int, target: float) -> float:
@@ -68,7 +79,8 @@ def evaluate(
 ) -> StopState:
     """The rule's state after ``ranked`` decisions in relevance order (include = True) and then
     ``sampled`` ones on records drawn at random from the ``total - len(ranked)`` left."""
-    pool = total - len(ranked) if sampled or _sampling_due(ranked, settings) else None
+    run = settings.run_needed(total)
+    pool = total - len(ranked) if sampled or _sampling_due(ranked, run) else None
     r_before, k, n = sum(ranked), sum(sampled), len(sampled)
     p = None
     estimate = None
@@ -79,7 +91,7 @@ def evaluate(
         rule=RULE,
         recall_target=settings.recall_target,
         confidence=settings.confidence,
-        patience=settings.patience,
+        patience=settings.run_needed(total),
         sampling=pool is not None,
         ranked_screened=len(ranked),
         includes_before_sampling=r_before,
@@ -92,9 +104,9 @@ def evaluate(
     )
 
 
-def _sampling_due(ranked: list[bool], settings: StoppingSettings) -> bool:
-    tail = ranked[-settings.patience :]
-    return len(tail) == settings.patience and not any(tail)
+def _sampling_due(ranked: list[bool], run: int) -> bool:
+    tail = ranked[-run:]
+    return len(tail) == run and not any(tail)
 
 
 def sampling_start(labels: list[bool], patience: int) -> int | None:

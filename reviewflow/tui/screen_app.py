@@ -140,6 +140,7 @@ class ScreeningScreen(Screen[None]):
         self.relevance: RelevanceOrder | None = None
         self.ranking: Ranking | None = None
         self.ranking_busy = self.rank_again = False
+        self.jump_to_top = True  # the first order (at start, after `o`) shows its top record
         self._footer_state: tuple[bool | None, ...] = ()
         self.title = f"reviewflow · {setup.review_title}" if setup.review_title else "reviewflow"
         self.sub_title = f"{setup.reviewer} · {STAGE_NAMES[setup.stage]}"
@@ -273,8 +274,13 @@ class ScreeningScreen(Screen[None]):
         self.ranking = message.ranking
         if self.rank_again:
             self.start_ranking()
+        if self.saving:
+            return
         view = self.shown.view if self.shown else None
-        if view is not None and not self.saving:
+        if self.jump_to_top or view is None:
+            self.jump_to_top = False
+            self.load(start=True)
+        else:
             self.load(record_id=view.record_id)  # the record stays; its place is the new one
 
     def on_decision_saved(self, message: DecisionSaved) -> None:
@@ -307,7 +313,8 @@ class ScreeningScreen(Screen[None]):
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=max(shown.progress.total, 1), progress=shown.progress.decided)
         self.query_one("#counts", Static).update(
-            f"{shown.progress.decided:,} / {shown.progress.total:,} decided"
+            ("  " if self.order == "relevance" else "")  # the line is long: keep off the bar
+            + f"{shown.progress.decided:,} / {shown.progress.total:,} decided"
             + (self.ranking_line() if self.order == "relevance" else "")
         )
         where = self.query_one("#where", Static)
@@ -470,6 +477,7 @@ class ScreeningScreen(Screen[None]):
         self.order = "import" if self.order == "relevance" else "relevance"
         if self.order == "relevance":
             self.notify("most relevant first, learnt from your own decisions", timeout=3)
+            self.jump_to_top = True
             self.start_ranking()
             return
         self.ranking = None

@@ -5,7 +5,6 @@ stopping rule's random sample after a run of excludes. On 60 real NSAIDs records
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import pytest
 
@@ -13,10 +12,10 @@ from reviewflow.screening import flow
 from reviewflow.screening.decisions import decide
 from reviewflow.screening.prioritise import RelevanceOrder
 from reviewflow.screening.queue import ScreeningQueue
-from reviewflow.screening.ranking import Ranker
 from reviewflow.screening.stopping import StoppingSettings
 from reviewflow.store import Store
 from tests.real_data import nsaids_records
+from tests.screening.spy import record_fits
 
 TA = flow.TITLE_ABSTRACT
 
@@ -30,15 +29,7 @@ def labelled(ids: list[int]) -> dict[int, bool]:
 @pytest.fixture
 def given(monkeypatch: pytest.MonkeyPatch) -> list[dict[int, bool]]:
     """Every label set the ranking model is trained on (record index -> include)."""
-    seen: list[dict[int, bool]] = []
-    fit = Ranker.fit
-
-    def recording_fit(self: Ranker, labels: Any) -> bool:
-        seen.append(dict(labels))
-        return fit(self, labels)
-
-    monkeypatch.setattr(Ranker, "fit", recording_fit)
-    return seen
+    return record_fits(monkeypatch)
 
 
 def test_the_model_never_sees_the_other_reviewers_decisions(

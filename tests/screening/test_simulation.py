@@ -17,6 +17,7 @@ from reviewflow.screening.ranking import CLASSIFIERS, Ranker, record_text
 from reviewflow.screening.simulation import read_labelled, recall_at, replay, wss
 from reviewflow.screening.stopping import StoppingSettings, p_value
 from tests.conftest import run_cli
+from tests.screening.spy import record_fits
 
 NSAIDS = Path(__file__).parents[1] / "data" / "screening" / "Cohen2006_NSAIDS.csv"
 PRIORS = ("11", "1")  # an include and an exclude
@@ -51,14 +52,7 @@ class Spy:
 def test_the_model_is_trained_only_on_the_labels_revealed_so_far(
     data: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    given: list[dict[int, bool]] = []
-    fit = Ranker.fit
-
-    def recording_fit(self: Ranker, labels: Any) -> bool:
-        given.append(dict(labels))
-        return fit(self, labels)
-
-    monkeypatch.setattr(Ranker, "fit", recording_fit)
+    given = record_fits(monkeypatch)
     Spy.fits = []
     sim = replay(data.texts, data.labels, priors(data), seed=1, make_classifier=Spy)
     features = Ranker(data.texts).features.toarray()
@@ -132,7 +126,8 @@ def test_the_stopping_rule_samples_after_the_patience_and_stops_on_its_test(data
     sim = replay(data.texts, data.labels, priors(data), seed=1, stopping=settings)
     s = sim.stopping
     ranked = sim.labels[: s.ranked_screened]
-    assert not any(ranked[-settings.patience :]) and s.sampling
+    assert s.patience == round(0.08 * len(data.ids)) == 31  # 8 % of the records by default
+    assert not any(ranked[-31:]) and ranked[-32] and s.sampling  # the first run of 31 excludes
     assert s.pool == len(data.ids) - s.ranked_screened
     assert s.stop and s.p_value is not None and s.p_value < 0.05
     assert s.includes_before_sampling == sum(ranked)
@@ -190,5 +185,5 @@ def test_a_bad_label_names_the_line(tmp_path: Path) -> None:
     assert err == "reviewflow: error: bad.csv: line 3: y is 'maybe', not 0 or 1\n"
 
 
-def test_record_text_joins_title_and_abstract() -> None:
-    assert record_text("Title.", "Abstract") == "Title. Abstract"
+def test_record_text_weighs_the_title_twice() -> None:
+    assert record_text("Title.", "Abstract") == "Title. Title. Abstract"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import col, select
 from textual.pilot import Pilot
-from textual.worker import WorkerState
+from textual.worker import WorkerCancelled, WorkerState
 
 from reviewflow.screening import decisions as core
 from reviewflow.screening import flow
@@ -40,7 +40,10 @@ def make_app(store: Store, reviewer: str = "reviewer1", stage: str = TA) -> Scre
 async def settle(pilot: Pilot[None]) -> None:
     """Wait for every worker, for the messages they posted, and for workers those started."""
     for attempt in range(10):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:  # an exclusive worker (a load) replaced by a newer one
+            continue
         await pilot.pause()
         busy = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in pilot.app.workers)
         if attempt >= 2 and not busy:  # a message posted from a thread may land a pause later

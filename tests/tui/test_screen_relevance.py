@@ -4,17 +4,16 @@ decisions only, the queue shows the most relevant undecided record next, `o` swi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from reviewflow.screening import decisions as core
 from reviewflow.screening import flow
-from reviewflow.screening.ranking import Ranker
 from reviewflow.store import Store, open_store
 from reviewflow.tui.screen_app import ScreenApp, ScreeningSetup
 from reviewflow.workspace import Workspace
 from tests.screening.helpers import add_records, nsaids_records, structured_records
+from tests.screening.spy import record_fits
 from tests.tui.test_screen_app import SIZE, settle, shown_id
 
 TA = flow.TITLE_ABSTRACT
@@ -34,14 +33,7 @@ async def test_relevance_order_learns_from_my_decisions_only(
     store, ids = review
     for rid in ids[10:20]:  # the other reviewer's decisions, before and during my session
         core.decide(store, "reviewer2", rid, TA, "include")
-    given: list[dict[int, bool]] = []
-    fit = Ranker.fit
-
-    def recording_fit(self: Ranker, labels: Any) -> bool:
-        given.append(dict(labels))
-        return fit(self, labels)
-
-    monkeypatch.setattr(Ranker, "fit", recording_fit)
+    given = record_fits(monkeypatch)
     app = ScreenApp(ScreeningSetup(store, "reviewer1", TA, order="relevance"))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -79,3 +71,9 @@ async def test_relevance_order_learns_from_my_decisions_only(
         await pilot.press("space")  # the next undecided after it, in record order
         await settle(pilot)
         assert shown_id(app) == next(r for r in ids if r > top and r not in ids[10:20])
+        await pilot.press("o")  # relevance again: the new order's most relevant record is shown
+        await settle(pilot)
+        ranking = screen.ranking
+        assert ranking is not None and screen.order == "relevance"
+        decided = {ids[0], ids[1], ids[2]}
+        assert shown_id(app) == next(r for r in ranking.order if r not in decided)
