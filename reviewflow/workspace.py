@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from reviewflow.errors import WorkspaceError
 from reviewflow.text import plural
@@ -128,7 +129,22 @@ class Workspace:
         url = override or os.environ.get("REVIEWFLOW_DATABASE_URL") or self.config.database_url
         if url:
             return url
-        return f"sqlite:///{self.root / DEFAULT_DB}"
+        return sqlite_url(self.root / DEFAULT_DB)
+
+
+def sqlite_url(path: Path) -> str:
+    """The ``sqlite:///`` URL of ``path``, percent-encoded so that any folder name survives it
+    (a space, ``%``, ``?``, ``#``, non-ASCII letters; unencoded, ``?`` began a query and the
+    database went to another folder)."""
+    return "sqlite:///" + quote(str(path), safe="/")
+
+
+def _sqlite_file(url: str) -> Path | None:
+    from sqlalchemy.engine import make_url
+
+    if not url.startswith("sqlite:///"):
+        return None
+    return Path(make_url(url).database or "")
 
 
 DB_GITIGNORE = (
@@ -158,7 +174,8 @@ def create_workspace(
     existing = (root / REVIEW_FILE).exists()
     if existing:
         url = Workspace(root, load_config(root / REVIEW_FILE)).database_url(db_url)
-        if not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).exists():
+        file = _sqlite_file(url)
+        if file is None or file.exists():
             raise WorkspaceError(
                 f"{root / REVIEW_FILE} already exists: {root} is already a workspace"
             )

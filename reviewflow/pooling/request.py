@@ -88,11 +88,17 @@ def run(
     family = family_of(request.roles)
     if request.subgroup and request.moderators:
         raise InputError("pool: use --subgroup or --moderator, not both")
-    if family == "proportion":
-        outcome, values = _proportions(request, frame, source, header_lines)
-    else:
-        outcome, values = _effects(request, frame, source, header_lines)
-    _analyses(request, outcome, values, source)
+    try:
+        if family == "proportion":
+            outcome, values = _proportions(request, frame, source, header_lines)
+        else:
+            outcome, values = _effects(request, frame, source, header_lines)
+        _analyses(request, outcome, values, source)
+    except (ValueError, ZeroDivisionError, FloatingPointError) as exc:
+        # data the checks let through that the arithmetic cannot take (found by fuzzing:
+        # Mantel-Haenszel leave-one-out down to one study, EE with --knha on one study, a
+        # total of 1e308): one line naming the file, not an internal error
+        raise InputError(f"{source}: cannot pool these studies ({exc})") from None
     return outcome
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -181,9 +182,14 @@ def to_csv(rows: Rows, columns: Sequence[str]) -> str:
     return out.getvalue()
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&])")
+
+
 def _md_cell(value: Any) -> str:
+    """A cell as text in any Markdown renderer: markup characters backslash-escaped, so a title
+    holding ``<script>`` or ``[x](javascript:…)`` is not raw HTML or a link (pandoc keeps HTML)."""
     text = "" if value is None else str(value)
-    return " ".join(text.split()).replace("|", "\\|")
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
 def to_markdown(rows: Rows, columns: Sequence[str] | None = None) -> str:

@@ -78,8 +78,11 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
-        self.display_url = redact(url)
         self.is_sqlite = self.url.startswith("sqlite")
+        # a file path is shown as the path (not percent-encoded), a server URL without password
+        self.display_url = (
+            f"sqlite:///{make_url(self.url).database or ''}" if self.is_sqlite else redact(url)
+        )
         self.busy_timeout_ms = busy_timeout_ms()
         # who is signed in on this handle (reviewflow.access sets both; None: nobody yet)
         self.identity: Any = None

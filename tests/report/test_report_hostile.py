@@ -166,6 +166,21 @@ def test_hostile_text_is_shown_as_text_everywhere(hostile: Workspace, tmp_path: 
     assert policy["default-src"] == ["'none'"] and "script-src" not in policy  # no script at all
     assert policy["base-uri"] == ["'none'"] and policy["form-action"] == ["'none'"]
 
+    # the Markdown tables, through a CommonMark renderer that passes raw HTML (as pandoc does)
+    from markdown_it import MarkdownIt
+
+    markdown = MarkdownIt("commonmark").enable("table")
+    for name, fields in (
+        ("pooled_results.md", ["outcome"]),
+        ("search_log.md", ["source", "query"]),
+    ):
+        rendered = Page()
+        rendered.feed(markdown.render((out / name).read_text(encoding="utf-8")))
+        for tag, attrs in rendered.tags:
+            _no_active_content(tag, attrs, name)
+        shown = _words(" ".join(rendered.text))
+        assert all(_words(payload(f)) in shown for f in fields), name
+
     _check_svg(out / "prisma.svg", ["reason", "source"])
     _check_svg(out / "forest_improvement.svg", ["outcome", "study"])
     assert (out / "prisma.png").stat().st_size > 0 and (out / "prisma.pdf").stat().st_size > 0
