@@ -12,6 +12,7 @@ import click
 from reviewflow.cli.common import AppContext, echo_json, pass_app
 from reviewflow.cli.export import export
 from reviewflow.errors import InputError
+from reviewflow.text import plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,11 +108,14 @@ def studies() -> None:
 @pass_app
 def studies_list(app: AppContext, as_json: bool) -> None:
     """Each included study with its reports (* = primary report), and studies that came from
-    an imported sheet. Included reports without a study get one ("FirstAuthor Year") first."""
+    an imported sheet. Reads only: included reports not yet in a study are listed as such
+    (extraction gives each one a study, "FirstAuthor Year")."""
     from reviewflow.extraction.export import export_studies
+    from reviewflow.extraction.studies import reports_without_study
 
-    _studies(app)
-    found = export_studies(app.store(), app.workspace().config.reviewers_per_record)
+    per = app.workspace().config.reviewers_per_record
+    found = export_studies(app.store(), per)
+    waiting = reports_without_study(app.store(), per)
     if as_json:
         echo_json(
             [
@@ -133,13 +137,16 @@ def studies_list(app: AppContext, as_json: bool) -> None:
         )
         return
     for st in found:
-        click.echo(
-            f"#{st.id}  {st.label}  ({len(st.reports)} report{'s' * (len(st.reports) != 1)})"
-        )
+        click.echo(f"#{st.id}  {st.label}  ({plural(len(st.reports), 'report')})")
         for r in st.reports:
             mark = "*" if r.is_primary else " "
             click.echo(f"   {mark} record {r.record_id}: {r.citation}  {r.title[:70]}")
-    click.echo(f"{len(found)} studies")
+    if waiting:
+        click.echo(f"Not in a study yet ({plural(len(waiting), 'report')}; "
+                   "each gets a study of its own when extraction starts):")  # fmt: skip
+        for r in waiting:
+            click.echo(f"     record {r.record_id}: {r.citation}  {r.title[:70]}")
+    click.echo(plural(len(found), "study", "studies"))
 
 
 @studies.command("merge")
