@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from reviewflow.cli.common import AppContext, pass_app
+from reviewflow.text import plural
 
 
 @click.group()
@@ -45,7 +46,7 @@ def export_records_command(app: AppContext, fmt: str, out: Path, without_duplica
     from reviewflow.acquire.record_export import export_records
 
     count = export_records(app.store(), out, fmt, without_duplicates=without_duplicates)
-    click.echo(f"{out}: {count} records ({fmt})")
+    click.echo(f"{out}: {plural(count, 'record')} ({fmt})")
 
 
 @export.command("decisions")
@@ -64,7 +65,7 @@ def export_decisions_command(app: AppContext, fmt: str, out: Path) -> None:
     from reviewflow.screening.export import export_decisions
 
     count = export_decisions(app.as_lead(), out)
-    click.echo(f"{out}: {count} decisions ({fmt})")
+    click.echo(f"{out}: {plural(count, 'decision')} ({fmt})")
 
 
 COMMANDS = [export]

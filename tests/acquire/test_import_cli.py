@@ -80,12 +80,12 @@ def test_import_each_format(workspace: Workspace) -> None:
     )
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith(f"{PUBMED4}: 1 records (pubmed-xml), 1 added from PubMed")
+    assert lines[0].startswith(f"{PUBMED4}: 1 record (pubmed-xml), 1 added from PubMed")
     assert f"{BASELINE}: 604 records (pubmed-xml), 604 added from PubMed" in lines[1]
     assert f"{NBIB}: 4 records (medline), 4 added from PubMed" in lines[2]
-    assert f"{RIS}: 1 records (ris), 1 added from prisma2020_citation" in lines[3]
+    assert f"{RIS}: 1 record (ris), 1 added from prisma2020_citation" in lines[3]
     assert f"{COHEN}: 393 records (csv), 393 added from Cohen2006_NSAIDS" in lines[4]
-    assert lines[-1] == "5 of 5 files imported, 1003 records added"
+    assert lines[-1] == "5 of 5 files imported, 1,003 records added"
     assert counts(workspace) == (1003, 5, 1003)
     store = open_store(workspace.database_url())
     try:
@@ -116,7 +116,7 @@ def test_a_bad_file_imports_nothing_and_names_itself(workspace: Workspace, tmp_p
         "end-of-stream marker was reached)",
         "reviewflow: error: refs.ris: record 1 (line 1): truncated: the record has no ER line",
     ]
-    assert "1 of 3 files imported, 1 records added" in out
+    assert "1 of 3 files imported, 1 record added" in out
     assert counts(workspace) == (1, 1, 1)
 
 

@@ -172,11 +172,11 @@ async def test_consensus_screen_accepts_agreements_and_settles_a_discrepancy(rev
         assert isinstance(app.screen, ConsensusScreen)
         status = str(app.screen.query_one("#consensus-status", Static).render())
         assert "4 fields where the reviewers agree became consensus values" in status
-        assert "1 discrepancies, 0 settled · 4 studies waiting for reviewers to finish" in status
+        assert "1 discrepancy, 0 settled · 4 studies waiting for reviewers to finish" in status
         await pilot.press("1")  # take reviewer1's value
         await settle(app)
         await pilot.pause()
-        assert "1 discrepancies, 1 settled" in str(
+        assert "1 discrepancy, 1 settled" in str(
             app.screen.query_one("#consensus-status", Static).render()
         )
     rows = consensus_values(store)[sid]
