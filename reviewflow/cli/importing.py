@@ -135,6 +135,8 @@ def import_(
                 failed.append({"file": str(path), "error": exc.message})
                 continue
             done.append(result)
+            for warning in result.warnings:
+                click.echo(f"reviewflow: warning: {warning}", err=True)
             if not as_json:
                 click.echo(
                     f"{path}: {plural(result.records, 'record')} ({result.format}), {result.added} added "

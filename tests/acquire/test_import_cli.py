@@ -161,6 +161,7 @@ def test_csv_mapping_format_and_json(workspace: Workspace, tmp_path: Path) -> No
     assert data["failed"] == []
     assert data["imported"][0] | {"run_id": 0, "file": ""} == {
         "file": "", "format": "csv", "source": "Embase", "records": 1, "added": 1, "run_id": 0,
+        "warnings": [],
     }  # fmt: skip
     code, _out, err = run_cli("import", str(path), "--map", "title", cwd=workspace.root)
     assert code == 1 and "--map 'title': expected FIELD=COLUMN" in err
@@ -293,3 +294,26 @@ def test_search_points_a_non_pubmed_strategy_to_import(workspace: Workspace, tmp
     assert code == 1
     assert "database 'Embase' cannot be searched by reviewflow" in err
     assert f"'reviewflow import FILE --strategy {strategy}'" in err
+
+
+def test_a_doi_field_without_a_doi_is_a_warning_and_kept(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    broken = tmp_path / "citation.ris"
+    text = RIS.read_text(encoding="utf-8")
+    text = text.replace("DO  - https://doi.org/10.1002/cl2.1230", "DO  - n/a (see PDF)")
+    text = text.replace("UR  - https://doi.org/10.1002/cl2.1230\n", "")  # else the DOI is read there
+    broken.write_text(text, encoding="utf-8")
+    code, out, err = run_cli("import", str(broken), cwd=workspace.root)
+    assert code == 0, err
+    assert err.strip() == (
+        "reviewflow: warning: citation.ris: 1 record with a DOI field that holds no DOI "
+        "(record 1 'n/a (see PDF)'): stored without a DOI, the text kept as doi_as_given"
+    )
+    store = open_store(workspace.database_url())
+    with store.read() as s:
+        (record,) = s.exec(select(Record)).all()
+    store.dispose()
+    assert record.doi == "" and record.extra["doi_as_given"] == "n/a (see PDF)"
+    code, _, err = run_cli("import", str(RIS), "--again", cwd=workspace.root)
+    assert code == 0 and err == ""  # a real DOI: no warning

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 
 from reviewflow.errors import InputError
 
@@ -103,6 +104,16 @@ def clean_doi(text: str | None) -> str:
     if not match:
         return ""
     return match.group(0).rstrip(".,;")
+
+
+def set_doi(record: Any, given: str | None) -> None:
+    """``record.doi`` from ``given``; a DOI field that holds no DOI is kept, as given, in
+    ``record.extra["doi_as_given"]`` (the import warns about it)."""
+    record.doi = clean_doi(given)
+    if record.doi:
+        record.extra.pop("doi_as_given", None)
+    elif given and given.strip():
+        record.extra["doi_as_given"] = one_line(given)
 
 
 def initials_of(given: str) -> str:
