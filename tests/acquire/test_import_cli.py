@@ -302,7 +302,9 @@ def test_a_doi_field_without_a_doi_is_a_warning_and_kept(
     broken = tmp_path / "citation.ris"
     text = RIS.read_text(encoding="utf-8")
     text = text.replace("DO  - https://doi.org/10.1002/cl2.1230", "DO  - n/a (see PDF)")
-    text = text.replace("UR  - https://doi.org/10.1002/cl2.1230\n", "")  # else the DOI is read there
+    text = text.replace(
+        "UR  - https://doi.org/10.1002/cl2.1230\n", ""
+    )  # else the DOI is read there
     broken.write_text(text, encoding="utf-8")
     code, out, err = run_cli("import", str(broken), cwd=workspace.root)
     assert code == 0, err
