@@ -44,6 +44,7 @@ def screen(app: AppContext, reviewer: str, stage: str) -> None:
             review_title=config.title,
             highlight_include=tuple(config.highlight_include),
             highlight_exclude=tuple(config.highlight_exclude),
+            criteria=config.criteria_text(),
         )  # fmt: skip
     ).run()
 
@@ -108,6 +109,7 @@ def reconcile(app: AppContext, stage: str, adjudicator: str | None, reviewers: s
             review_title=config.title,
             highlight_include=tuple(config.highlight_include),
             highlight_exclude=tuple(config.highlight_exclude),
+            criteria=config.criteria_text(),
         )  # fmt: skip
     ).run()
 

@@ -44,6 +44,7 @@ from reviewflow.report.tables import (
     to_markdown,
 )
 from reviewflow.store import Store
+from reviewflow.text import plural
 from reviewflow.workspace import Workspace
 
 INDEX = "index.html"
@@ -254,6 +255,59 @@ def _agreement_section(w: _Writer, store: Store, ws: Workspace) -> html.Section:
     return section
 
 
+def _criteria_section(ws: Workspace) -> html.Section:
+    """The review question and eligibility criteria, as review.toml gives them."""
+    cfg = ws.config
+    section = html.Section("criteria", "Question and eligibility criteria")
+    if not (cfg.question.strip() or cfg.inclusion_criteria or cfg.exclusion_criteria):
+        section.absent = "review.toml gives no question and no eligibility criteria."
+        return section
+    if cfg.question.strip():
+        section.body.append(f"<p>{escape(cfg.question.strip())}</p>")
+    for heading, items in (("Inclusion criteria", cfg.inclusion_criteria),
+                           ("Exclusion criteria", cfg.exclusion_criteria)):  # fmt: skip
+        if items:
+            listed = "".join(f"<li>{escape(c)}</li>" for c in items)
+            section.body.append(f"<h3>{heading}</h3><ul>{listed}</ul>")
+    return section
+
+
+def _excluded_section(w: _Writer, store: Store, ws: Workspace) -> html.Section:
+    """PRISMA 2020 item 16b: the reports excluded at full text, each with its reason."""
+    from sqlmodel import col, select
+
+    from reviewflow.screening import flow
+    from reviewflow.store.models import Record
+
+    section = html.Section("excluded", "Reports excluded at full text, with reasons")
+    with store.read() as s:
+        state = flow.review_flow(s, ws.config.reviewers_per_record).full_text
+        ids = state.ids(flow.EXCLUDE)
+        records = s.execute(select(Record).where(col(Record.id).in_(ids))).scalars().all()
+    if not records:
+        section.absent = "No report has been excluded at full text yet."
+        return section
+    rows = [
+        {
+            "record_id": r.id,
+            "authors": (r.authors[0] + " et al.") if len(r.authors) > 1 else "".join(r.authors),
+            "year": r.year or "",
+            "title": r.title,
+            "pmid": r.pmid,
+            "doi": r.doi,
+            "reason": state.exclusion_reason.get(r.id or 0, "Reason not recorded"),
+        }
+        for r in sorted(
+            records, key=lambda r: (state.exclusion_reason.get(r.id or 0, ""), r.id or 0)
+        )
+    ]
+    w.text("excluded_full_text.csv", to_csv(rows, list(rows[0])))
+    section.body.append(f"<p>{plural(len(rows), 'report')} excluded at full text.</p>")
+    section.body.append(html.table(rows, numeric=["record_id"]))
+    section.files.append(("excluded_full_text.csv", "one row per report"))
+    return section
+
+
 def _included_section(w: _Writer, store: Store, ws: Workspace) -> html.Section:
     import rispy
     from sqlmodel import select
@@ -323,7 +377,7 @@ def build_report(
     _prepare(out)
     w = _Writer(out)
     counts = review_prisma(store, ws.config)
-    sections = [_prisma_section(w, counts)]
+    sections = [_criteria_section(ws), _prisma_section(w, counts)]
     pooled, extraction, rows = _extraction_sections(w, store, ws, form_name, measure, method)
     sections += [
         pooled,
@@ -331,6 +385,7 @@ def build_report(
         _search_section(w, store),
         _agreement_section(w, store, ws),
         _included_section(w, store, ws),
+        _excluded_section(w, store, ws),
     ]
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = html.page(ws.config.title, generated, store.display_url, notices, sections)

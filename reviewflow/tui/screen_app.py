@@ -30,6 +30,7 @@ from reviewflow.screening.queue import Progress, RecordView, ScreeningQueue, Sea
 from reviewflow.store.engine import Store
 from reviewflow.tui.widgets.dialogs import ChoicePrompt, HelpScreen, SearchPrompt, TextPrompt
 from reviewflow.tui.widgets.record_panel import RecordPanel
+from reviewflow.tui.widgets.text_screen import TextScreen
 
 DECISION_STYLE = {"include": "bold green", "exclude": "bold red", "maybe": "bold yellow"}
 STAGE_NAMES = {flow.TITLE_ABSTRACT: "title/abstract", flow.FULL_TEXT: "full text"}
@@ -46,6 +47,7 @@ class ScreeningSetup:
     review_title: str = ""
     highlight_include: tuple[str, ...] = ()
     highlight_exclude: tuple[str, ...] = ()
+    criteria: str = ""  # the question and eligibility criteria (ReviewConfig.criteria_text)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class ScreeningScreen(Screen[None]):
         Binding("g", "jump", "Go to"),
         Binding("slash", "search", "Search", key_display="/"),
         Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("c", "criteria", "Criteria", show=False),
         Binding("q", "close", "Quit"),
     ]
     KEY_HELP = [
@@ -103,6 +106,7 @@ class ScreeningScreen(Screen[None]):
         ("g", "go to record number…", "jump"),
         ("/", "search: all the words in title/abstract; PMID, DOI", "search"),
         ("↑ ↓ PgUp PgDn", "scroll the abstract", ""),
+        ("c", "the question and eligibility criteria (c again closes)", "criteria"),
         ("?", "this help", "help"),
         ("q", "quit (every decision is already saved)", "close"),
     ]
@@ -416,12 +420,20 @@ class ScreeningScreen(Screen[None]):
         )
         self.app.push_screen(HelpScreen("Screening keys", rows, notes))
 
+    def action_criteria(self) -> None:
+        self.app.push_screen(criteria_screen(self.setup.criteria))
+
     def action_close(self) -> None:
         """Leave once the save in flight (if any) has returned: nothing pressed is lost."""
         if self.saving:
             self.set_timer(0.05, self.action_close)
             return
         self.dismiss()
+
+
+def criteria_screen(criteria: str) -> TextScreen:
+    """The question and eligibility criteria over the current screen (``c``/Esc closes)."""
+    return TextScreen("Question and eligibility criteria", criteria or "(not given)")
 
 
 class ScreenApp(App[None]):

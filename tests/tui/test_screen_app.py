@@ -228,3 +228,27 @@ async def test_search_counts_every_match_not_only_the_ones_listed(
         shown = min(total, 100)
         assert hint.startswith(f"{total} records match 'the'"), hint
         assert ("first" in hint) == (total > shown)
+
+
+async def test_c_shows_the_question_and_criteria_and_c_closes_them(
+    review: tuple[Store, list[int]],
+) -> None:
+    from reviewflow.tui.widgets.text_screen import TextScreen
+    from reviewflow.workspace import ReviewConfig
+
+    store, _ids = review
+    config = ReviewConfig("NSAIDs", question="Do NSAIDs reduce pain?",
+                          inclusion_criteria=["Randomised trials"],
+                          exclusion_criteria=["Animal studies"])  # fmt: skip
+    app = ScreenApp(ScreeningSetup(store, "reviewer1", TA, criteria=config.criteria_text()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, TextScreen)
+        shown = str(app.screen.query_one("#text-body").render())
+        assert "Do NSAIDs reduce pain?" in shown
+        assert "• Randomised trials" in shown and "• Animal studies" in shown
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen is app.screening
