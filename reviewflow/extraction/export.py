@@ -84,11 +84,24 @@ def extraction_frame(
     return frame
 
 
+def as_typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its number columns as text the way people write them: 6, not 6.0."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == "float64":
+            out[column] = [
+                "" if pd.isna(x) else (str(int(x)) if float(x).is_integer() else repr(float(x)))
+                for x in out[column]
+            ]
+    return out
+
+
 def write_extraction(frame: pd.DataFrame, out: Path, fmt: str) -> None:
-    """Write the frame as CSV (UTF-8, empty cells for missing) or xlsx (one sheet)."""
+    """Write the frame as CSV (UTF-8, empty cells for missing, numbers as typed) or xlsx (one
+    sheet)."""
     try:
         if fmt == "csv":
-            frame.to_csv(out, index=False, encoding="utf-8")
+            as_typed(frame).to_csv(out, index=False, encoding="utf-8")
         elif fmt == "xlsx":
             frame.to_excel(out, index=False, sheet_name="extraction", engine="openpyxl")
         else:

@@ -119,7 +119,7 @@ def _extraction_sections(
     pooled = html.Section("pooled", "Pooled results")
     extraction = html.Section("extraction", "Extraction table")
     rows: list[PooledRow] = []
-    from reviewflow.extraction.export import extraction_frame, outcome_table
+    from reviewflow.extraction.export import as_typed, extraction_frame, outcome_table
     from reviewflow.extraction.forms import find_form
 
     try:
@@ -134,10 +134,12 @@ def _extraction_sections(
         extraction.absent = "No study has been extracted yet (no included study, no consensus)."
         pooled.absent = "Nothing pooled: no study has consensus extraction values yet."
         return pooled, extraction, rows
-    w.text("extraction.csv", frame.to_csv(index=False))
+    w.text("extraction.csv", as_typed(frame).to_csv(index=False))
     extraction.files.append(("extraction.csv", f"{len(frame)} studies, consensus values"))
-    shown = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    extraction.body.append(html.table([{str(k): v for k, v in r.items()} for r in shown]))
+    extraction.body.append(html.table(_labelled(form, frame)))
+    # a study without any consensus value yet is pending, not "without the outcome"
+    fields = [f.key for f in form.fields]
+    pending = set(frame.loc[frame[fields].isna().all(axis=1), "study"].astype(str))
 
     from reviewflow.pooling.analysis import pool
     from reviewflow.pooling.forest import forest_plot
@@ -185,9 +187,16 @@ def _extraction_sections(
                 f'<img class="forest" src="{escape(r.forest_plot, quote=True)}" '
                 f'alt="Forest plot: {escape(r.label, quote=True)}">'
             )
-            if r.studies_without_data:
+            waiting = [s for s in r.studies_without_data.split("; ") if s in pending]
+            lacking = [s for s in r.studies_without_data.split("; ") if s and s not in pending]
+            if lacking:
                 pooled.body.append(
-                    f"<p class=meta>Studies without this outcome: {escape(r.studies_without_data)}</p>"
+                    f"<p class=meta>Studies without this outcome: {escape('; '.join(lacking))}</p>"
+                )
+            if waiting:
+                pooled.body.append(
+                    "<p class=meta>Extraction pending (no consensus values yet): "
+                    f"{escape('; '.join(waiting))}</p>"
                 )
             pooled.files.append((r.forest_plot, f"forest plot, {r.label}"))
             png = r.forest_plot.removesuffix(".svg") + ".png"
@@ -201,6 +210,25 @@ def _extraction_sections(
     if not rows:
         pooled.absent = "No outcome could be pooled yet."
     return pooled, extraction, rows
+
+
+def _labelled(form: Any, frame: Any) -> list[dict[str, Any]]:
+    """The extraction table for people: the form's labels as headings (``Mortality: events``),
+    numbers as typed (6, not 6.0), empty cells empty."""
+    heading = {"study": "Study", "reports": "Reports"}
+    for f in form.fields:
+        outcome = next((o.label for o in form.outcomes if o.key == f.outcome), "")
+        part = {"sd": "SD", "n": "n"}.get(f.part, f.part)
+        heading[f.key] = f"{outcome}: {part}" if outcome and part else f.label
+    rows = []
+    for record in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+        row = {}
+        for key, value in record.items():
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            row[heading.get(str(key), str(key))] = "" if value is None else value
+        rows.append(row)
+    return rows
 
 
 def _search_section(w: _Writer, store: Store) -> html.Section:

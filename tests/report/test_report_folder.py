@@ -142,6 +142,12 @@ def test_report_folder_has_every_part_and_links_resolve(review: Workspace, tmp_p
 
     extraction = list(csv.DictReader((out / "extraction.csv").open()))
     assert len(extraction) == 16  # 14 pritz1997 studies + the 2 included studies (no values yet)
+    assert {r["outcome.improvement.total"] for r in extraction} >= {"58", ""}  # not 58.0
+    table = index.split('<section id="extraction">', 1)[1].split("</section>", 1)[0]
+    assert "<th>Clinical improvement: events</th>" in table and "outcome.improvement" not in table
+    # the two included studies have no consensus yet: pending, not "without this outcome"
+    assert "Extraction pending (no consensus values yet): Study A 1998; Study B 2001" in index
+    assert "Studies without this outcome" not in index
 
     # PRISMA 2020 item 16b: every report excluded at full text with its reason, the same
     # reasons (and counts) as the PRISMA boxes that builder.py sets up by hand
