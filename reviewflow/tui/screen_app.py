@@ -280,7 +280,10 @@ class ScreeningScreen(Screen[None]):
         line = Text()
         if view.not_retrieved:
             line.append("Report NOT RETRIEVED", style="bold magenta")
-            return line.append("  (r: mark it retrieved again)", style="dim")
+            by = view.not_retrieved_by
+            line.append(f" (marked by {'you' if by == self.setup.reviewer else by or '?'} for "
+                        "the whole team; r: retrieved again)", style="dim")  # fmt: skip
+            return line
         mine = view.mine
         if mine is None:
             line.append("Not decided yet", style="dim")

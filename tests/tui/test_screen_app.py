@@ -190,8 +190,19 @@ async def test_full_text_exclusion_reason_and_report_not_retrieved(
         await pilot.press("i")
         await settle(pilot)
         assert ids[1] not in mine(store, "reviewer1", FT)
+        assert "NOT RETRIEVED (marked by you for the whole team" in str(
+            app.screening.query_one("#mine").render()
+        )
     with store.read() as s:
         assert s.exec(select(FulltextRetrieval.status)).all() == ["not_retrieved"]
+    other = make_app(store, reviewer="reviewer2", stage=FT)  # the other reviewer is told who
+    async with other.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        other.screening.load(record_id=ids[1])
+        await settle(pilot)
+        assert "NOT RETRIEVED (marked by reviewer1 for the whole team" in str(
+            other.screening.query_one("#mine").render()
+        )
 
 
 async def test_app_never_shows_the_other_reviewers_decisions(
