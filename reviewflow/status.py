@@ -11,6 +11,7 @@ from reviewflow.access.guard import may_see_unblinded
 from reviewflow.screening import flow
 from reviewflow.store import Store
 from reviewflow.store.models import (
+    AuditEntry,
     ConsensusValue,
     DuplicateCandidate,
     Record,
@@ -32,6 +33,36 @@ def _stage_counts(state: flow.StageState, unblinded: bool) -> dict[str, int | No
         "included": state.count(flow.INCLUDE),
         "excluded": state.count(flow.EXCLUDE),
     }
+
+
+PAUSE = 300  # seconds: a longer gap between two decisions is a break, not screening time
+
+
+def screening_speed(store: Store) -> dict[str, dict[str, dict[str, float | int]]]:
+    """Per stage and reviewer: ``decisions`` (decision rows set, revisions included) and
+    ``per_hour``, the decisions made within a working stretch (at most :data:`PAUSE` seconds
+    after the one before) divided by the time those stretches took. The adjudicator sees every
+    reviewer's; anyone else in a protected review only their own."""
+    who = store.identity
+    own = None if may_see_unblinded(store) else (who.name if who else "")
+    query = select(AuditEntry.actor, AuditEntry.at, AuditEntry.after).where(
+        AuditEntry.action == "decision.set"
+    )
+    if own is not None:
+        query = query.where(AuditEntry.actor == own)
+    with store.read() as s:
+        rows = s.execute(query.order_by(col(AuditEntry.at), col(AuditEntry.id))).all()
+    times: dict[tuple[str, str], list[float]] = {}
+    for actor, at, after in rows:
+        stage = str((after or {}).get("stage", ""))
+        times.setdefault((stage, actor), []).append(at.timestamp())
+    out: dict[str, dict[str, dict[str, float | int]]] = {}
+    for (stage, actor), ts in sorted(times.items()):
+        gaps = [b - a for a, b in zip(ts, ts[1:], strict=False) if b - a <= PAUSE]
+        busy = sum(gaps)
+        rate = round(len(gaps) / busy * 3600, 1) if busy > 0 else 0.0
+        out.setdefault(stage, {})[actor] = {"decisions": len(ts), "per_hour": rate}
+    return out
 
 
 def review_status(store: Store, config: ReviewConfig) -> dict[str, Any]:
@@ -88,4 +119,5 @@ def review_status(store: Store, config: ReviewConfig) -> dict[str, Any]:
             # consensus risk-of-bias answers (complete or not: the report shows "not yet")
             "studies_with_consensus_risk_of_bias": len(studies & rob_consensus),
         },
+        "screening_speed": screening_speed(store),
     }

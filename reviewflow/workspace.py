@@ -97,6 +97,18 @@ class ReviewConfig:
     email: str = ""
     database_url: str = ""
 
+    def criteria_text(self) -> str:
+        """The review question and eligibility criteria as plain text (shown while screening
+        and reconciling, and in the report)."""
+        parts = [
+            f"Question\n  {self.question.strip() or '(none in review.toml [review] question)'}"
+        ]
+        for heading, items in (("Include", self.inclusion_criteria),
+                               ("Exclude", self.exclusion_criteria)):  # fmt: skip
+            lines = [f"  • {c}" for c in items] or ["  (none in review.toml [eligibility])"]
+            parts.append(f"{heading}\n" + "\n".join(lines))
+        return "\n\n".join(parts)
+
     def reviewer(self, name: str) -> ReviewerConfig:
         for r in self.reviewers:
             if r.name == name:

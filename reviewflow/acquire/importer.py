@@ -30,6 +30,7 @@ from reviewflow.errors import InputError
 from reviewflow.records import FIELD_NAMES, JSON_FIELDS, RecordData, encode
 from reviewflow.store import Store
 from reviewflow.store.models import Record, RecordSource, SearchRun, utcnow
+from reviewflow.text import plural
 
 _PUBMED_FORMATS = ("pubmed-xml", "medline")
 
@@ -53,6 +54,21 @@ class FileImport:
     records: int
     added: int
     run_id: int
+    warnings: tuple[str, ...] = ()
+
+
+def doi_warnings(path: Path, records: list[RecordData]) -> tuple[str, ...]:
+    """One line for the records whose DOI field holds no DOI (kept as given in extra)."""
+    bad = [(i, r.extra["doi_as_given"]) for i, r in enumerate(records, 1)
+           if r.extra.get("doi_as_given")]  # fmt: skip
+    if not bad:
+        return ()
+    shown = ", ".join(f"record {i} {doi[:40]!r}" for i, doi in bad[:3])
+    more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+    return (
+        f"{path.name}: {plural(len(bad), 'record')} with a DOI field that holds no DOI "
+        f"({shown}{more}): stored without a DOI, the text kept as doi_as_given",
+    )
 
 
 def import_file(
@@ -89,9 +105,10 @@ def import_file(
         workers = start_workers(path, kind)
     if workers is None:
         records = read_file(path, kind, mapping=mapping, encoding=encoding)
+        warnings = doi_warnings(path, records)
         chunks: Iterable[list[tuple[Any, ...]]] = [[encode(r) for r in records]]
     else:
-        chunks = workers.encoded()
+        chunks, warnings = workers.encoded(), ()
     try:
         digest = workers.sha256() if workers else file_sha256(path)
         chunk_iter = iter(chunks)
@@ -123,7 +140,7 @@ def import_file(
     finally:
         if workers is not None:
             workers.close()
-    return FileImport(str(path), kind, name, count, added, run_id)
+    return FileImport(str(path), kind, name, count, added, run_id, warnings)
 
 
 def _strategy_fields(strategy: SavedQuery | None) -> dict[str, str]:

@@ -19,7 +19,7 @@ from reviewflow.store.models import DuplicateLink, Record, RecordSource, SearchR
 CSV_COLUMNS = (
     "record_id", "pmid", "doi", "title", "abstract", "authors", "year", "journal", "volume",
     "issue", "pages", "source", "pmcid", "issn", "language", "publication_types", "keywords",
-    "record_type", "duplicate_of",
+    "record_type", "duplicate_of", "screening_status",
 )  # fmt: skip
 _RIS_TYPES = {"article": "JOUR", "book": "BOOK", "book-chapter": "CHAP", "conference": "CPAPER"}
 _BATCH = 2000
@@ -136,10 +136,24 @@ def ris_entry(item: ExportedRecord) -> dict[str, Any]:
 
 
 def export_records(
-    store: Store, out: Path, fmt: str = "csv", *, without_duplicates: bool = False
+    store: Store,
+    out: Path,
+    fmt: str = "csv",
+    *,
+    without_duplicates: bool = False,
+    reviewers_per_record: int = 2,
 ) -> int:
-    """Write every record to ``out`` (CSV with :data:`CSV_COLUMNS`, or RIS); return the count."""
+    """Write every record to ``out`` (CSV with :data:`CSV_COLUMNS`, or RIS); return the count.
+    ``screening_status`` (:func:`~reviewflow.screening.flow.screening_status`) follows from
+    every reviewer's decisions: in a protected review it is filled for the adjudicator only."""
     items = iter_records(store, without_duplicates=without_duplicates)
+    from reviewflow.access.guard import may_see_unblinded
+    from reviewflow.screening import flow
+
+    status: dict[int, str] = {}
+    if fmt == "csv" and may_see_unblinded(store):
+        with store.read() as s:
+            status = flow.screening_status(s, reviewers_per_record)
     count = 0
     tmp = out.with_name(out.name + ".part")
     with tmp.open("w", encoding="utf-8", newline="") as fh:
@@ -147,7 +161,8 @@ def export_records(
             writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
             writer.writeheader()
             for item in items:
-                writer.writerow(safe_row(csv_row(item)))
+                row = csv_row(item) | {"screening_status": status.get(item.record.id or 0, "")}
+                writer.writerow(safe_row(row))
                 count += 1
         elif fmt == "ris":
             entries = []

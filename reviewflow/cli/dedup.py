@@ -12,6 +12,7 @@ from reviewflow.cli.common import AppContext, echo_json, pass_app
 from reviewflow.dedup.classify import CONFERENCE_RULES, DedupSettings
 from reviewflow.errors import InputError, ReviewflowError
 from reviewflow.records import RecordData
+from reviewflow.text import plural
 
 PAIR_COLUMNS = (
     "record_id_a", "record_id_b", "score", "reason", "title", "authors", "year_gap", "journal",
@@ -161,8 +162,10 @@ def dedup(
             echo_json(summary)
         else:
             click.echo(
-                f"{summary['records']} records: {summary['duplicates_removed']} duplicates in "
-                f"{summary['groups']} groups written to {out}; {summary['maybe_pairs']} pairs "
+                f"{plural(summary['records'], 'record')}: "
+                f"{plural(summary['duplicates_removed'], 'duplicate')} in "
+                f"{plural(summary['groups'], 'group')} written to {out}; "
+                f"{plural(summary['maybe_pairs'], 'pair')} "
                 "to check by hand" + (f" in {maybe_out}" if maybe_out else "")
             )
         return
@@ -173,7 +176,7 @@ def dedup(
     store = app.store()
     if undo_group is not None:
         released = review.undo_group(store, undo_group, actor)
-        click.echo(f"Group {undo_group} split: {released} records are no longer duplicates")
+        click.echo(f"Group {undo_group} split: {plural(released, 'record')} no longer duplicates")
         return
     if review_queue:
         if actor == "system":
@@ -187,9 +190,10 @@ def dedup(
         echo_json(result.__dict__)
         return
     click.echo(
-        f"{result.records} records: {result.links_added} new duplicates linked "
-        f"({result.groups_added} new groups); {result.duplicates_removed} duplicates removed in "
-        f"all; {result.maybe_open} pairs to check by hand ({result.maybe_added} new)"
+        f"{plural(result.records, 'record')}: {plural(result.links_added, 'new duplicate')} "
+        f"linked ({plural(result.groups_added, 'new group')}); "
+        f"{plural(result.duplicates_removed, 'duplicate')} removed in all; "
+        f"{plural(result.maybe_open, 'pair')} to check by hand ({result.maybe_added} new)"
     )
     if result.maybe_open:
         click.echo("Next: reviewflow dedup --review --reviewer NAME")

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from reviewflow.cli.common import AppContext, pass_app
+from reviewflow.text import plural
 
 
 @click.group()
@@ -44,8 +45,11 @@ def export_records_command(app: AppContext, fmt: str, out: Path, without_duplica
     journal, volume, issue, pages, source, … (CSV), or the same as RIS."""
     from reviewflow.acquire.record_export import export_records
 
-    count = export_records(app.store(), out, fmt, without_duplicates=without_duplicates)
-    click.echo(f"{out}: {count} records ({fmt})")
+    per = app.workspace().config.reviewers_per_record
+    store = app.as_user()  # the adjudicator (--user) gets the screening_status column
+    count = export_records(store, out, fmt, without_duplicates=without_duplicates,
+                           reviewers_per_record=per)  # fmt: skip
+    click.echo(f"{out}: {plural(count, 'record')} ({fmt})")
 
 
 @export.command("decisions")
@@ -63,8 +67,8 @@ def export_decisions_command(app: AppContext, fmt: str, out: Path) -> None:
     note, decided_at (everyone's: a report for the review lead, not for blinded screening)."""
     from reviewflow.screening.export import export_decisions
 
-    count = export_decisions(app.as_lead(), out)
-    click.echo(f"{out}: {count} decisions ({fmt})")
+    count = export_decisions(app.as_lead(), out, app.workspace().config.reviewers_per_record)
+    click.echo(f"{out}: {plural(count, 'decision')} ({fmt})")
 
 
 COMMANDS = [export]

@@ -12,6 +12,7 @@ import click
 from reviewflow.cli.common import AppContext, echo_json, pass_app
 from reviewflow.cli.export import export
 from reviewflow.errors import InputError
+from reviewflow.text import plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,6 +32,13 @@ def _form(app: AppContext, name: str | None) -> Form:
     from reviewflow.extraction.forms import find_form
 
     return find_form(app.workspace().forms_dir, name)
+
+
+def _included(app: AppContext) -> list[StudyInfo]:
+    """The included studies as they are (reading commands never create studies)."""
+    from reviewflow.extraction.studies import list_studies
+
+    return list_studies(app.store(), app.workspace().config.reviewers_per_record)
 
 
 def _studies(app: AppContext) -> list[StudyInfo]:
@@ -107,11 +115,14 @@ def studies() -> None:
 @pass_app
 def studies_list(app: AppContext, as_json: bool) -> None:
     """Each included study with its reports (* = primary report), and studies that came from
-    an imported sheet. Included reports without a study get one ("FirstAuthor Year") first."""
+    an imported sheet. Reads only: included reports not yet in a study are listed as such
+    (extraction gives each one a study, "FirstAuthor Year")."""
     from reviewflow.extraction.export import export_studies
+    from reviewflow.extraction.studies import reports_without_study
 
-    _studies(app)
-    found = export_studies(app.store(), app.workspace().config.reviewers_per_record)
+    per = app.workspace().config.reviewers_per_record
+    found = export_studies(app.store(), per)
+    waiting = reports_without_study(app.store(), per)
     if as_json:
         echo_json(
             [
@@ -133,13 +144,16 @@ def studies_list(app: AppContext, as_json: bool) -> None:
         )
         return
     for st in found:
-        click.echo(
-            f"#{st.id}  {st.label}  ({len(st.reports)} report{'s' * (len(st.reports) != 1)})"
-        )
+        click.echo(f"#{st.id}  {st.label}  ({plural(len(st.reports), 'report')})")
         for r in st.reports:
             mark = "*" if r.is_primary else " "
             click.echo(f"   {mark} record {r.record_id}: {r.citation}  {r.title[:70]}")
-    click.echo(f"{len(found)} studies")
+    if waiting:
+        click.echo(f"Not in a study yet ({plural(len(waiting), 'report')}; "
+                   "each gets a study of its own when extraction starts):")  # fmt: skip
+        for r in waiting:
+            click.echo(f"     record {r.record_id}: {r.citation}  {r.title[:70]}")
+    click.echo(plural(len(found), "study", "studies"))
 
 
 @studies.command("merge")
@@ -154,7 +168,7 @@ def studies_merge(app: AppContext, into: str, others: tuple[str, ...], actor: st
     _studies(app)
     merged = merge_studies(app.store(), actor or "cli", into, list(others))
     ids = ", ".join(str(r.record_id) for r in merged.reports)
-    click.echo(f"{merged.label}: {len(merged.reports)} reports (records {ids})")
+    click.echo(f"{merged.label}: {plural(len(merged.reports), 'report')} (records {ids})")
 
 
 @studies.command("split")
@@ -207,7 +221,7 @@ def extraction_discrepancies(app: AppContext, form_name: str | None, as_json: bo
 
     app.as_lead()
     form = _form(app, form_name)
-    ids = [st.id for st in _studies(app)]
+    ids = [st.id for st in _included(app)]
     found = compare(app.store(), form, ids, app.workspace().config.reviewers_per_record)
     differ = [c for sc in found for c in sc.discrepancies]
     waiting = [sc for sc in found if sc.waiting]
@@ -235,8 +249,9 @@ def extraction_discrepancies(app: AppContext, form_name: str | None, as_json: bo
         click.echo(f"{sc.study}  {waiting_text(sc.waiting)}")
     open_ = sum(1 for c in differ if c.consensus is None)
     click.echo(
-        f"{len(differ)} discrepancies ({open_} without a consensus value); "
-        f"{len(waiting)} of {len(found)} studies waiting for reviewers to finish"
+        f"{plural(len(differ), 'discrepancy', 'discrepancies')} ({open_} without a consensus "
+        f"value); {len(waiting)} of {plural(len(found), 'study', 'studies')} waiting for "
+        "reviewers to finish"
     )
 
 
@@ -356,7 +371,7 @@ def extraction_agree(app: AppContext, form_name: str | None, actor: str) -> None
 
     per = app.workspace().config.reviewers_per_record
     added = accept_agreements(app.as_lead(), _form(app, form_name), actor, required=per)
-    click.echo(f"{added} fields where the reviewers agree became consensus values")
+    click.echo(f"{plural(added, 'field')} where the reviewers agree became consensus values")
 
 
 @extraction.command("import")
@@ -380,8 +395,12 @@ def extraction_import(
     form = _form(app, form_name)
     _studies(app)
     result = import_sheet(app.store(), form, sheet, actor, create_studies=create_studies)
-    created = f"; {len(result.created_studies)} studies created" if result.created_studies else ""
-    click.echo(f"{sheet}: {result.values} values for {result.studies} studies imported{created}")
+    made = len(result.created_studies)
+    created = f"; {plural(made, 'study', 'studies')} created" if made else ""
+    click.echo(
+        f"{sheet}: {plural(result.values, 'value')} for "
+        f"{plural(result.studies, 'study', 'studies')} imported{created}"
+    )
 
 
 @extraction.command("check")
@@ -399,7 +418,6 @@ def extraction_check(app: AppContext, reviewer: str | None, form_name: str | Non
     from reviewflow.extraction.values import my_values
 
     form = _form(app, form_name)
-    _studies(app)
     found = export_studies(app.store(), app.workspace().config.reviewers_per_record)
     if reviewer:
         app.workspace().config.reviewer(reviewer)
@@ -412,7 +430,7 @@ def extraction_check(app: AppContext, reviewer: str | None, form_name: str | Non
         for p in check_study(form, per_study[st.id], complete=True):
             click.echo(f"{st.label}: {p.message}")
             count += 1
-    click.echo(f"{count} problems in {len(found)} studies")
+    click.echo(f"{plural(count, 'problem')} in {plural(len(found), 'study', 'studies')}")
     if count:
         raise SystemExit(1)
 

@@ -13,6 +13,7 @@ from reviewflow.acquire.readers.worker import PubmedXmlInWorker, start_workers
 from reviewflow.acquire.strategy import load_strategy
 from reviewflow.cli.common import AppContext, echo_json, pass_app, print_error
 from reviewflow.errors import InputError, ReviewflowError
+from reviewflow.text import plural
 
 
 def parse_day(text: str, option: str) -> str:
@@ -134,16 +135,20 @@ def import_(
                 failed.append({"file": str(path), "error": exc.message})
                 continue
             done.append(result)
+            for warning in result.warnings:
+                click.echo(f"reviewflow: warning: {warning}", err=True)
             if not as_json:
                 click.echo(
-                    f"{path}: {result.records} records ({result.format}), {result.added} added "
+                    f"{path}: {plural(result.records, 'record')} ({result.format}), {result.added} added "
                     f"from {result.source} (run {result.run_id})"
                 )
     if as_json:
         echo_json({"imported": [vars(d) for d in done], "failed": failed})
     elif len(files) > 1:
         total = sum(d.added for d in done)
-        click.echo(f"{len(done)} of {len(files)} files imported, {total} records added")
+        click.echo(
+            f"{len(done)} of {plural(len(files), 'file')} imported, {plural(total, 'record')} added"
+        )
     if failed:
         click.get_current_context().exit(1)
 

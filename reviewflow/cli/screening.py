@@ -65,6 +65,7 @@ def screen(app: AppContext, reviewer: str, stage: str, order: str, stop: bool) -
             highlight_include=tuple(config.highlight_include),
             highlight_exclude=tuple(config.highlight_exclude),
             order=order,
+            criteria=config.criteria_text(),
         )  # fmt: skip
     ).run()
 
@@ -129,6 +130,7 @@ def reconcile(app: AppContext, stage: str, adjudicator: str | None, reviewers: s
             review_title=config.title,
             highlight_include=tuple(config.highlight_include),
             highlight_exclude=tuple(config.highlight_exclude),
+            criteria=config.criteria_text(),
         )  # fmt: skip
     ).run()
 

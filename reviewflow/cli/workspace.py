@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from reviewflow.cli.common import AppContext, echo_json, pass_app
+from reviewflow.text import plural
 from reviewflow.workspace import DEFAULT_DB, REVIEW_FILE, create_workspace
 
 
@@ -56,7 +57,10 @@ def status(app: AppContext, as_json: bool) -> None:
         data["included"],
     )
     click.echo(f"{data['title']}  [{data['database']}]")
-    click.echo(f"Identification: {ident['records']} records from {ident['runs']} searches/imports")
+    click.echo(
+        f"Identification: {plural(ident['records'], 'record')} from "
+        f"{plural(ident['runs'], 'search/import', 'searches/imports')}"
+    )
     for source, n in ident["by_source"].items():
         click.echo(f"  {source}: {n}")
     click.echo(
@@ -65,24 +69,32 @@ def status(app: AppContext, as_json: bool) -> None:
         f" removed before screening: {ident['removed_before_screening']}"
     )
     click.echo(
-        f"Title/abstract: {ta['records']} records; {ta['included']} included, {ta['excluded']} excluded, "
-        f"{_conflicts(ta)}, {ta['pending']} awaiting reviewers ({ta['resolved']} resolved)"
+        f"Title/abstract: {plural(ta['records'], 'record')}; {ta['included']} included, "
+        f"{ta['excluded']} excluded, {_conflicts(ta)}, {ta['pending']} awaiting reviewers "
+        f"({ta['resolved']} resolved)"
     )
     click.echo(
-        f"Full text: {ft['sought']} sought, {ft['not_retrieved']} not retrieved; {ft['included']} included, "
-        f"{ft['excluded']} excluded, {_conflicts(ft)}, {ft['pending']} awaiting reviewers"
+        f"Full text: {ft['sought']} sought, {ft['not_retrieved']} not retrieved; "
+        f"{ft['included']} included, {ft['excluded']} excluded, {_conflicts(ft)}, "
+        f"{ft['pending']} awaiting reviewers"
     )
     click.echo(
-        f"Included: {inc['studies']} studies from {inc['reports']} reports"
-        f" ({inc['reports_without_study']} reports not yet linked to a study);"
-        f" {inc['studies_with_consensus_extraction']} studies with consensus extraction,"
-        f" {inc['studies_with_consensus_risk_of_bias']} with consensus risk of bias"
+        f"Included: {plural(inc['studies'], 'study', 'studies')} from "
+        f"{plural(inc['reports'], 'report')} ({inc['reports_without_study']} not yet linked to "
+        f"a study); {inc['studies_with_consensus_extraction']} with consensus extraction, "
+        f"{inc['studies_with_consensus_risk_of_bias']} with consensus risk of bias"
     )
+    for stage, people in data["screening_speed"].items():
+        speeds = ", ".join(
+            f"{name} {plural(v['decisions'], 'decision')} ({v['per_hour']:g}/hour)"
+            for name, v in people.items()
+        )
+        click.echo(f"Screening speed, {stage}: {speeds}")
 
 
 def _conflicts(stage: dict[str, int | None]) -> str:
     n = stage["conflicts"]
-    return "conflicts shown to the adjudicator only" if n is None else f"{n} conflicts"
+    return "conflicts shown to the adjudicator only" if n is None else plural(n, "conflict")
 
 
 COMMANDS = [init, status]

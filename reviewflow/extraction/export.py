@@ -86,13 +86,27 @@ def extraction_frame(
     return frame
 
 
+def as_typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its number columns as text the way people write them: 6, not 6.0."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == "float64":
+            out[column] = [
+                "" if pd.isna(x) else (str(int(x)) if float(x).is_integer() else repr(float(x)))
+                for x in out[column]
+            ]
+    return out
+
+
 def write_extraction(frame: pd.DataFrame, out: Path, fmt: str) -> None:
-    """Write the frame as CSV (UTF-8, empty cells for missing) or xlsx (one sheet); no text cell
-    can act as a formula (:mod:`reviewflow.cells`)."""
+    """Write the frame as CSV (UTF-8, empty cells for missing, numbers as typed) or xlsx (one
+    sheet); no text cell can act as a formula (:mod:`reviewflow.cells`)."""
     try:
         if fmt == "csv":
             # "\r\n" (RFC 4180): with "\n" a "\r" inside a value would not be quoted
-            safe_frame(frame).to_csv(out, index=False, encoding="utf-8", lineterminator="\r\n")
+            safe_frame(as_typed(frame)).to_csv(
+                out, index=False, encoding="utf-8", lineterminator="\r\n"
+            )
         elif fmt == "xlsx":
             with pd.ExcelWriter(out, engine="openpyxl") as book:
                 frame.to_excel(book, index=False, sheet_name="extraction")

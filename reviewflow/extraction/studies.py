@@ -184,6 +184,17 @@ def list_studies(store: Store, reviewers_per_record: int) -> list[StudyInfo]:
         return _studies(s, None, included)
 
 
+def reports_without_study(store: Store, reviewers_per_record: int) -> list[Report]:
+    """Reports included at full text that are not in a study yet (read only: extraction and
+    the study commands give each one a study of its own)."""
+    with store.read() as s:
+        included = included_report_ids(s, reviewers_per_record)
+        linked = set(s.execute(select(StudyReport.record_id)).scalars())
+        todo = [r for r in included if r not in linked]
+        rows = s.execute(select(Record).where(col(Record.id).in_(todo))).scalars().all()
+        return [_report(r, True) for r in sorted(rows, key=lambda r: r.id or 0)]
+
+
 def studies_with_consensus(store: Store) -> list[StudyInfo]:
     """Studies that have consensus values (e.g. imported from a sheet), with all their reports."""
     with store.read() as s:

@@ -84,10 +84,14 @@ def save_value(
 ) -> Saved:
     """Store ``text`` as ``reviewer``'s value of ``key`` for the study, committed with its
     audit row before returning. Invalid text is kept too (nothing typed is lost) and the
-    problem is returned; consensus and export accept only valid values."""
+    problem is returned; consensus and export accept only valid values. A choice is stored as
+    the form spells it."""
     require_self(store, reviewer, "extraction")
     f = form.get(key)
-    problem = check_value(f, text).problem
+    checked = check_value(f, text)
+    problem = checked.problem
+    if f.type == "choice" and checked.normal:
+        text = checked.normal  # the form's own spelling: "rct" is stored as "RCT"
     for attempt in (1, 2):  # two windows of one reviewer may race to insert the row
         try:
             with store.write() as s:

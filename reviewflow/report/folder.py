@@ -46,6 +46,7 @@ from reviewflow.report.tables import (
     to_markdown,
 )
 from reviewflow.store import Store
+from reviewflow.text import plural
 from reviewflow.workspace import Workspace
 
 INDEX = "index.html"
@@ -121,7 +122,7 @@ def _extraction_sections(
     pooled = html.Section("pooled", "Pooled results")
     extraction = html.Section("extraction", "Extraction table")
     rows: list[PooledRow] = []
-    from reviewflow.extraction.export import extraction_frame, outcome_table
+    from reviewflow.extraction.export import as_typed, extraction_frame, outcome_table
     from reviewflow.extraction.forms import find_form
 
     try:
@@ -136,10 +137,12 @@ def _extraction_sections(
         extraction.absent = "No study has been extracted yet (no included study, no consensus)."
         pooled.absent = "Nothing pooled: no study has consensus extraction values yet."
         return pooled, extraction, rows
-    w.text("extraction.csv", safe_frame(frame).to_csv(index=False, lineterminator="\r\n"))
+    w.text("extraction.csv", safe_frame(as_typed(frame)).to_csv(index=False, lineterminator="\r\n"))
     extraction.files.append(("extraction.csv", f"{len(frame)} studies, consensus values"))
-    shown = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    extraction.body.append(html.table([{str(k): v for k, v in r.items()} for r in shown]))
+    extraction.body.append(html.table(_labelled(form, frame)))
+    # a study without any consensus value yet is pending, not "without the outcome"
+    fields = [f.key for f in form.fields]
+    pending = set(frame.loc[frame[fields].isna().all(axis=1), "study"].astype(str))
 
     from reviewflow.pooling.forest import forest_plot
     from reviewflow.pooling.request import PoolRequest, run
@@ -188,9 +191,16 @@ def _extraction_sections(
                 f'<img class="forest" src="{escape(r.forest_plot, quote=True)}" '
                 f'alt="Forest plot: {escape(r.label, quote=True)}">'
             )
-            if r.studies_without_data:
+            waiting = [s for s in r.studies_without_data.split("; ") if s in pending]
+            lacking = [s for s in r.studies_without_data.split("; ") if s and s not in pending]
+            if lacking:
                 pooled.body.append(
-                    f"<p class=meta>Studies without this outcome: {escape(r.studies_without_data)}</p>"
+                    f"<p class=meta>Studies without this outcome: {escape('; '.join(lacking))}</p>"
+                )
+            if waiting:
+                pooled.body.append(
+                    "<p class=meta>Extraction pending (no consensus values yet): "
+                    f"{escape('; '.join(waiting))}</p>"
                 )
             pooled.files.append((r.forest_plot, f"forest plot, {r.label}"))
             png = r.forest_plot.removesuffix(".svg") + ".png"
@@ -228,6 +238,25 @@ def _methods_note(rows: list[PooledRow], method: str) -> str:
             parts.append(f"{r.label}: {r.measure_label[0].lower()}{r.measure_label[1:]}")
     note = "; ".join(parts) + ". Heterogeneity: "
     return note + "; ".join(f"{r.label}: {r.heterogeneity}" for r in rows) + "."
+
+
+def _labelled(form: Any, frame: Any) -> list[dict[str, Any]]:
+    """The extraction table for people: the form's labels as headings (``Mortality: events``),
+    numbers as typed (6, not 6.0), empty cells empty."""
+    heading = {"study": "Study", "reports": "Reports"}
+    for f in form.fields:
+        outcome = next((o.label for o in form.outcomes if o.key == f.outcome), "")
+        part = {"sd": "SD", "n": "n"}.get(f.part, f.part)
+        heading[f.key] = f"{outcome}: {part}" if outcome and part else f.label
+    rows = []
+    for record in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+        row = {}
+        for key, value in record.items():
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            row[heading.get(str(key), str(key))] = "" if value is None else value
+        rows.append(row)
+    return rows
 
 
 def _search_section(w: _Writer, store: Store) -> html.Section:
@@ -283,6 +312,59 @@ def _agreement_section(w: _Writer, store: Store, ws: Workspace) -> html.Section:
     ]
     section.body.append(html.table(shown, numeric=["Records both screened", "Agreement"]))
     section.files.append(("screening_agreement.csv", "with standard errors"))
+    return section
+
+
+def _criteria_section(ws: Workspace) -> html.Section:
+    """The review question and eligibility criteria, as review.toml gives them."""
+    cfg = ws.config
+    section = html.Section("criteria", "Question and eligibility criteria")
+    if not (cfg.question.strip() or cfg.inclusion_criteria or cfg.exclusion_criteria):
+        section.absent = "review.toml gives no question and no eligibility criteria."
+        return section
+    if cfg.question.strip():
+        section.body.append(f"<p>{escape(cfg.question.strip())}</p>")
+    for heading, items in (("Inclusion criteria", cfg.inclusion_criteria),
+                           ("Exclusion criteria", cfg.exclusion_criteria)):  # fmt: skip
+        if items:
+            listed = "".join(f"<li>{escape(c)}</li>" for c in items)
+            section.body.append(f"<h3>{heading}</h3><ul>{listed}</ul>")
+    return section
+
+
+def _excluded_section(w: _Writer, store: Store, ws: Workspace) -> html.Section:
+    """PRISMA 2020 item 16b: the reports excluded at full text, each with its reason."""
+    from sqlmodel import col, select
+
+    from reviewflow.screening import flow
+    from reviewflow.store.models import Record
+
+    section = html.Section("excluded", "Reports excluded at full text, with reasons")
+    with store.read() as s:
+        state = flow.review_flow(s, ws.config.reviewers_per_record).full_text
+        ids = state.ids(flow.EXCLUDE)
+        records = s.execute(select(Record).where(col(Record.id).in_(ids))).scalars().all()
+    if not records:
+        section.absent = "No report has been excluded at full text yet."
+        return section
+    rows = [
+        {
+            "record_id": r.id,
+            "authors": (r.authors[0] + " et al.") if len(r.authors) > 1 else "".join(r.authors),
+            "year": r.year or "",
+            "title": r.title,
+            "pmid": r.pmid,
+            "doi": r.doi,
+            "reason": state.exclusion_reason.get(r.id or 0, "Reason not recorded"),
+        }
+        for r in sorted(
+            records, key=lambda r: (state.exclusion_reason.get(r.id or 0, ""), r.id or 0)
+        )
+    ]
+    w.text("excluded_full_text.csv", to_csv(rows, list(rows[0])))
+    section.body.append(f"<p>{plural(len(rows), 'report')} excluded at full text.</p>")
+    section.body.append(html.table(rows, numeric=["record_id"]))
+    section.files.append(("excluded_full_text.csv", "one row per report"))
     return section
 
 
@@ -357,7 +439,7 @@ def build_report(
     _prepare(out)
     w = _Writer(out)
     counts = review_prisma(store, ws.config)
-    sections = [_prisma_section(w, counts)]
+    sections = [_criteria_section(ws), _prisma_section(w, counts)]
     pooled, extraction, rows = _extraction_sections(w, store, ws, form_name, method)
     from reviewflow.rob.report import certainty_section, rob_section
 
@@ -369,6 +451,7 @@ def build_report(
         _search_section(w, store),
         _agreement_section(w, store, ws),
         _included_section(w, store, ws),
+        _excluded_section(w, store, ws),
     ]
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = html.page(ws.config.title, generated, store.display_url, notices, sections)

@@ -1,4 +1,7 @@
-"""``reviewflow export decisions``: every reviewer's current decision, one row each.
+"""``reviewflow export decisions``: every reviewer's current decision, one row each, then the
+resolutions of conflicts (``kind`` = ``resolution``, ``reviewer`` = who resolved it); every row
+has the record's ``final_status`` at that stage (include, exclude, conflict, pending, or
+not-retrieved at full text).
 
 This is a team report, not a reviewer's view: it shows everyone's decisions (like the agreement
 statistics), so it is for the review lead, not for screening.
@@ -16,13 +19,16 @@ from sqlmodel import col, select
 from reviewflow.access.guard import require_lead
 from reviewflow.cells import safe_row
 from reviewflow.errors import InputError
+from reviewflow.screening import flow
 from reviewflow.store.engine import Store
-from reviewflow.store.models import STAGES, Decision, Reviewer
+from reviewflow.store.models import STAGES, Decision, Resolution, Reviewer
 
-COLUMNS = ("record_id", "reviewer", "stage", "decision", "reason", "note", "decided_at")
+COLUMNS = ("record_id", "reviewer", "stage", "decision", "reason", "note", "decided_at", "kind",
+           "final_status")  # fmt: skip
 
 
-def decision_rows(store: Store) -> list[dict[str, str]]:
+def decision_rows(store: Store, required: int = 2) -> list[dict[str, str]]:
+    """The rows of the export; ``required`` is review.toml's reviewers_per_record."""
     require_lead(store, "the decisions export")
     order = {stage: i for i, stage in enumerate(STAGES)}
     with store.read() as s:
@@ -31,6 +37,11 @@ def decision_rows(store: Store) -> list[dict[str, str]]:
             .join(Reviewer, col(Reviewer.id) == col(Decision.reviewer_id))
             .order_by(col(Decision.record_id), col(Reviewer.name))
         ).all()
+        resolutions = s.execute(select(Resolution)).scalars().all()
+        f = flow.review_flow(s, required)
+    final = {flow.TITLE_ABSTRACT: f.title_abstract.outcome, flow.FULL_TEXT: f.full_text.outcome}
+    for rid in f.not_retrieved:
+        final[flow.FULL_TEXT][rid] = flow.NOT_RETRIEVED
     out = [
         {
             "record_id": str(d.record_id),
@@ -40,16 +51,34 @@ def decision_rows(store: Store) -> list[dict[str, str]]:
             "reason": d.reason,
             "note": d.note,
             "decided_at": d.decided_at.isoformat(),
+            "kind": "decision",
         }
         for d, name in rows
     ]
-    out.sort(key=lambda r: (order.get(r["stage"], 9), int(r["record_id"]), r["reviewer"]))
+    out += [
+        {
+            "record_id": str(r.record_id),
+            "reviewer": r.resolved_by,
+            "stage": r.stage,
+            "decision": r.decision,
+            "reason": r.reason,
+            "note": r.note,
+            "decided_at": r.resolved_at.isoformat(),
+            "kind": "resolution",
+        }
+        for r in resolutions
+    ]
+    for row in out:
+        row["final_status"] = final[row["stage"]].get(int(row["record_id"]), "")
+    out.sort(
+        key=lambda r: (order.get(r["stage"], 9), int(r["record_id"]), r["kind"], r["reviewer"])
+    )
     return out
 
 
-def export_decisions(store: Store, out: Path) -> int:
+def export_decisions(store: Store, out: Path, required: int = 2) -> int:
     """Write the decisions CSV (UTF-8, header row); written whole or not at all."""
-    rows = decision_rows(store)
+    rows = decision_rows(store, required)
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"{out}: folder {folder} does not exist")

@@ -126,6 +126,22 @@ def stage_state(session: Session, stage: str, required: int, record_ids: list[in
     return state
 
 
+def screening_status(session: Session, required: int) -> dict[int, str]:
+    """Where every record stands: ``duplicate``, ``removed`` (before screening),
+    ``title-abstract: pending|conflict|exclude``, ``full-text: not-retrieved|pending|conflict|
+    exclude`` or ``included``. Unblinded (it follows from every reviewer's decisions)."""
+    status = {r: "duplicate" for r in duplicate_ids(session)}
+    status |= {r: "removed" for r in removed_before_screening(session) if r not in status}
+    f = review_flow(session, required)
+    for rid, outcome in f.title_abstract.outcome.items():
+        status[rid] = f"{TITLE_ABSTRACT}: {outcome}"
+    for rid in f.not_retrieved:
+        status[rid] = f"{FULL_TEXT}: {NOT_RETRIEVED}"
+    for rid, outcome in f.full_text.outcome.items():
+        status[rid] = "included" if outcome == INCLUDE else f"{FULL_TEXT}: {outcome}"
+    return status
+
+
 def not_retrieved_ids(session: Session) -> set[int]:
     rows = session.execute(
         select(FulltextRetrieval.record_id).where(FulltextRetrieval.status == "not_retrieved")

@@ -82,6 +82,7 @@ class RecordView:
     not_retrieved: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     draft_note: str = ""  # my note on a record I have not decided yet
+    not_retrieved_by: str = ""  # who marked the report not retrieved (shared by the team)
 
 
 _LABEL = re.compile(r"(?:(?<=^)|(?<=[.!?]\s))([A-Z][A-Z ,/&-]{2,40}[A-Z]):\s+")
@@ -441,9 +442,12 @@ def record_view(
             me = s.get(Reviewer, reviewer_id)
             if mine is None and me is not None:
                 draft = draft_note(s, me.name, record_id, stage)
-        status = s.scalar(
-            select(FulltextRetrieval.status).where(FulltextRetrieval.record_id == record_id)
-        )
+        retrieval = s.execute(
+            select(FulltextRetrieval.status, FulltextRetrieval.updated_by).where(
+                FulltextRetrieval.record_id == record_id
+            )
+        ).first()
+    status, marked_by = retrieval if retrieval is not None else (None, "")
     return RecordView(
         record_id=record_id, title=r.title, authors=list(r.authors), journal=r.journal or
         r.journal_abbrev, year=r.year, volume=r.volume, issue=r.issue, pages=r.pages,
@@ -451,7 +455,7 @@ def record_view(
         abstract=r.abstract, abstract_sections=abstract_sections(r.abstract, r.extra),
         keywords=list(r.keywords), mesh_terms=list(r.mesh_terms), language=list(r.language),
         mine=as_mine(mine), not_retrieved=status == "not_retrieved", extra=dict(r.extra),
-        draft_note=draft,
+        draft_note=draft, not_retrieved_by=marked_by if status == "not_retrieved" else "",
     )  # fmt: skip
 
 

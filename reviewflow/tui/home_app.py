@@ -207,11 +207,13 @@ class HomeScreen(Screen[None]):
         highlights = (tuple(cfg.highlight_include), tuple(cfg.highlight_exclude))
         if key in ("screen-ta", "screen-ft"):
             stage = TA if key == "screen-ta" else FT
-            setup = ScreeningSetup(store, self.who.name, stage, self.rules, cfg.title, *highlights)
+            setup = ScreeningSetup(store, self.who.name, stage, self.rules, cfg.title, *highlights,
+                                   criteria=cfg.criteria_text())  # fmt: skip
             self.app.push_screen(ScreeningScreen(setup))
         elif key in ("reconcile-ta", "reconcile-ft"):
             stage = TA if key == "reconcile-ta" else FT
-            rec = ReconcileSetup(store, (self.who.name,), stage, self.rules, cfg.title, *highlights)
+            rec = ReconcileSetup(store, (self.who.name,), stage, self.rules, cfg.title, *highlights,
+                                 criteria=cfg.criteria_text())  # fmt: skip
             self.app.push_screen(ReconcileScreen(rec))
         elif key in ("extract", "consensus"):
             self.run(self._extraction(consensus=key == "consensus"))

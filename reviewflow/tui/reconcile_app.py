@@ -28,7 +28,7 @@ from reviewflow.screening.conflicts import Conflict, conflicts, resolve
 from reviewflow.screening.decisions import ScreeningRules
 from reviewflow.screening.queue import RecordView, record_view
 from reviewflow.store.engine import Store
-from reviewflow.tui.screen_app import DECISION_STYLE, STAGE_NAMES
+from reviewflow.tui.screen_app import DECISION_STYLE, STAGE_NAMES, criteria_screen
 from reviewflow.tui.widgets.dialogs import ChoicePrompt, HelpScreen, TextPrompt
 from reviewflow.tui.widgets.record_panel import RecordPanel
 
@@ -42,6 +42,7 @@ class ReconcileSetup:
     review_title: str = ""
     highlight_include: tuple[str, ...] = ()
     highlight_exclude: tuple[str, ...] = ()
+    criteria: str = ""  # the question and eligibility criteria (ReviewConfig.criteria_text)
 
 
 class ConflictsLoaded(Message):
@@ -92,6 +93,7 @@ class ReconcileScreen(Screen[None]):
         Binding("e", "resolve('exclude')", "Exclude"),
         Binding("a", "toggle_resolved", "Show resolved"),
         Binding("question_mark", "help", "Help"),
+        Binding("c", "criteria", "Criteria", show=False),
         Binding("q", "close", "Quit"),
     ]
 
@@ -234,12 +236,16 @@ class ReconcileScreen(Screen[None]):
         self.show_resolved = not self.show_resolved
         self.load_conflicts()
 
+    def action_criteria(self) -> None:
+        self.app.push_screen(criteria_screen(self.setup.criteria))
+
     def action_help(self) -> None:
         rows = [
             ("↑ ↓", "move through the conflicts", True),
             ("i", "final decision: include (asks why)", bool(self.check_action("resolve", ()))),
             ("e", "final decision: exclude (asks why)", bool(self.check_action("resolve", ()))),
             ("a", "show / hide conflicts already resolved (to revise them)", True),
+            ("c", "the question and eligibility criteria (c again closes)", True),
             ("?", "this help", True),
             ("q", "quit (every resolution is already saved)", True),
         ]

@@ -31,6 +31,7 @@ from reviewflow.screening.queue import Progress, RecordView, ScreeningQueue, Sea
 from reviewflow.store.engine import Store
 from reviewflow.tui.widgets.dialogs import ChoicePrompt, HelpScreen, SearchPrompt, TextPrompt
 from reviewflow.tui.widgets.record_panel import RecordPanel
+from reviewflow.tui.widgets.text_screen import TextScreen
 
 if TYPE_CHECKING:  # numpy and scikit-learn load only when the relevance order is asked for
     from reviewflow.screening.prioritise import Ranking, RelevanceOrder
@@ -51,6 +52,7 @@ class ScreeningSetup:
     highlight_include: tuple[str, ...] = ()
     highlight_exclude: tuple[str, ...] = ()
     order: str = "import"  # or "relevance" (title/abstract): my own decisions train a model
+    criteria: str = ""  # the question and eligibility criteria (ReviewConfig.criteria_text)
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class ScreeningScreen(Screen[None]):
         Binding("slash", "search", "Search", key_display="/"),
         Binding("o", "toggle_order", "Order", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("c", "criteria", "Criteria", show=False),
         Binding("q", "close", "Quit"),
     ]
     KEY_HELP = [
@@ -122,6 +125,7 @@ class ScreeningScreen(Screen[None]):
             "toggle_order",
         ),
         ("↑ ↓ PgUp PgDn", "scroll the abstract", ""),
+        ("c", "the question and eligibility criteria (c again closes)", "criteria"),
         ("?", "this help", "help"),
         ("q", "quit (every decision is already saved)", "close"),
     ]
@@ -365,7 +369,10 @@ class ScreeningScreen(Screen[None]):
         line = Text()
         if view.not_retrieved:
             line.append("Report NOT RETRIEVED", style="bold magenta")
-            return line.append("  (r: mark it retrieved again)", style="dim")
+            by = view.not_retrieved_by
+            line.append(f" (marked by {'you' if by == self.setup.reviewer else by or '?'} for "
+                        "the whole team; r: retrieved again)", style="dim")  # fmt: skip
+            return line
         mine = view.mine
         if mine is None:
             line.append("Not decided yet", style="dim")
@@ -529,12 +536,20 @@ class ScreeningScreen(Screen[None]):
         )
         self.app.push_screen(HelpScreen("Screening keys", rows, notes))
 
+    def action_criteria(self) -> None:
+        self.app.push_screen(criteria_screen(self.setup.criteria))
+
     def action_close(self) -> None:
         """Leave once the save in flight (if any) has returned: nothing pressed is lost."""
         if self.saving:
             self.set_timer(0.05, self.action_close)
             return
         self.dismiss()
+
+
+def criteria_screen(criteria: str) -> TextScreen:
+    """The question and eligibility criteria over the current screen (``c``/Esc closes)."""
+    return TextScreen("Question and eligibility criteria", criteria or "(not given)")
 
 
 class ScreenApp(App[None]):

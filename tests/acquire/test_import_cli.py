@@ -80,12 +80,12 @@ def test_import_each_format(workspace: Workspace) -> None:
     )
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith(f"{PUBMED4}: 1 records (pubmed-xml), 1 added from PubMed")
+    assert lines[0].startswith(f"{PUBMED4}: 1 record (pubmed-xml), 1 added from PubMed")
     assert f"{BASELINE}: 604 records (pubmed-xml), 604 added from PubMed" in lines[1]
     assert f"{NBIB}: 4 records (medline), 4 added from PubMed" in lines[2]
-    assert f"{RIS}: 1 records (ris), 1 added from prisma2020_citation" in lines[3]
+    assert f"{RIS}: 1 record (ris), 1 added from prisma2020_citation" in lines[3]
     assert f"{COHEN}: 393 records (csv), 393 added from Cohen2006_NSAIDS" in lines[4]
-    assert lines[-1] == "5 of 5 files imported, 1003 records added"
+    assert lines[-1] == "5 of 5 files imported, 1,003 records added"
     assert counts(workspace) == (1003, 5, 1003)
     store = open_store(workspace.database_url())
     try:
@@ -116,7 +116,7 @@ def test_a_bad_file_imports_nothing_and_names_itself(workspace: Workspace, tmp_p
         "end-of-stream marker was reached)",
         "reviewflow: error: refs.ris: record 1 (line 1): truncated: the record has no ER line",
     ]
-    assert "1 of 3 files imported, 1 records added" in out
+    assert "1 of 3 files imported, 1 record added" in out
     assert counts(workspace) == (1, 1, 1)
 
 
@@ -161,6 +161,7 @@ def test_csv_mapping_format_and_json(workspace: Workspace, tmp_path: Path) -> No
     assert data["failed"] == []
     assert data["imported"][0] | {"run_id": 0, "file": ""} == {
         "file": "", "format": "csv", "source": "Embase", "records": 1, "added": 1, "run_id": 0,
+        "warnings": [],
     }  # fmt: skip
     code, _out, err = run_cli("import", str(path), "--map", "title", cwd=workspace.root)
     assert code == 1 and "--map 'title': expected FIELD=COLUMN" in err
@@ -293,3 +294,28 @@ def test_search_points_a_non_pubmed_strategy_to_import(workspace: Workspace, tmp
     assert code == 1
     assert "database 'Embase' cannot be searched by reviewflow" in err
     assert f"'reviewflow import FILE --strategy {strategy}'" in err
+
+
+def test_a_doi_field_without_a_doi_is_a_warning_and_kept(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    broken = tmp_path / "citation.ris"
+    text = RIS.read_text(encoding="utf-8")
+    text = text.replace("DO  - https://doi.org/10.1002/cl2.1230", "DO  - n/a (see PDF)")
+    text = text.replace(
+        "UR  - https://doi.org/10.1002/cl2.1230\n", ""
+    )  # else the DOI is read there
+    broken.write_text(text, encoding="utf-8")
+    code, out, err = run_cli("import", str(broken), cwd=workspace.root)
+    assert code == 0, err
+    assert err.strip() == (
+        "reviewflow: warning: citation.ris: 1 record with a DOI field that holds no DOI "
+        "(record 1 'n/a (see PDF)'): stored without a DOI, the text kept as doi_as_given"
+    )
+    store = open_store(workspace.database_url())
+    with store.read() as s:
+        (record,) = s.exec(select(Record)).all()
+    store.dispose()
+    assert record.doi == "" and record.extra["doi_as_given"] == "n/a (see PDF)"
+    code, _, err = run_cli("import", str(RIS), "--again", cwd=workspace.root)
+    assert code == 0 and err == ""  # a real DOI: no warning

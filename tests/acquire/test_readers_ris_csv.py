@@ -223,3 +223,27 @@ def test_semicolon_csv_from_a_european_spreadsheet(tmp_path: Path) -> None:
     assert (r.title, r.authors, r.year, r.doi) == (
         "Stenting; a cohort", ["Smith J", "Doe JA"], 2019, "10.1000/abc",
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig", "utf-32"])
+def test_a_byte_order_mark_decides_the_encoding(tmp_path: Path, encoding: str) -> None:
+    """A spreadsheet saved as "Unicode text" (UTF-16 with a BOM) reads like the UTF-8 original."""
+    original = DATA / "csv" / "Cohen2006_NSAIDS.csv"
+    text = original.read_text(encoding="utf-8")
+    copy = tmp_path / "nsaids.csv"
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data  # the codec writes no BOM itself
+    copy.write_bytes(data)
+    assert read_file(copy) == read_file(original)
+
+
+def test_utf16_without_a_bom_names_the_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_bytes((DATA / "csv" / "Cohen2006_NSAIDS.csv").read_text("utf-8").encode("utf-16-le"))
+    with pytest.raises(
+        InputError,
+        match=r"^wide\.csv: UTF-16-LE text without a byte-order mark: give --encoding utf-16-le$",
+    ):
+        read_file(path, format="csv")
+    assert read_file(path, encoding="utf-16-le") == read_file(DATA / "csv" / "Cohen2006_NSAIDS.csv")

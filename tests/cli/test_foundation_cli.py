@@ -82,7 +82,48 @@ def test_status_counts_every_stage(workspace: Workspace) -> None:
     }  # fmt: skip
     assert data["full_text"]["sought"] == 1
     code, out, _ = run_cli("status", cwd=workspace.root)
-    assert "Title/abstract: 10 records; 1 included, 1 excluded, 1 conflicts, 7 awaiting" in out
+    assert "Title/abstract: 10 records; 1 included, 1 excluded, 1 conflict, 7 awaiting" in out
+    assert "Identification: 12 records from 2 searches/imports" in out
+
+
+def test_status_gives_each_reviewers_screening_speed(workspace: Workspace) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import col, select
+
+    from reviewflow.screening.decisions import decide
+    from reviewflow.store.models import AuditEntry
+
+    store = open_store(workspace.database_url())
+    with store.write() as s:
+        store_records(s, start_run(s, kind="search", source="PubMed"), nsaids_records(8))
+    # reviewer1: 5 decisions 30 s apart, a two-hour break, then 2 more 60 s apart
+    # -> 5 working gaps (4 x 30 s + 60 s = 180 s) -> 5 / 180 s = 100 per hour
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    seconds = [0, 30, 60, 90, 120, 7320, 7380]
+    for rid in range(1, 8):
+        decide(store, "reviewer1", rid, "title-abstract", "exclude")
+    decide(store, "reviewer2", 1, "title-abstract", "include")  # one decision: no rate yet
+    with store.write() as s:
+        rows = s.exec(select(AuditEntry).where(AuditEntry.actor == "reviewer1")
+                      .order_by(col(AuditEntry.id))).all()  # fmt: skip
+        for row, sec in zip(rows, seconds, strict=True):
+            row.at = start + timedelta(seconds=sec)
+            s.add(row)
+    store.dispose()
+    code, out, err = run_cli("status", "--json", cwd=workspace.root)
+    assert code == 0, err
+    assert json.loads(out)["screening_speed"] == {
+        "title-abstract": {
+            "reviewer1": {"decisions": 7, "per_hour": 100.0},
+            "reviewer2": {"decisions": 1, "per_hour": 0.0},
+        }
+    }
+    out = run_cli("status", cwd=workspace.root)[1]
+    assert (
+        "Screening speed, title-abstract: reviewer1 7 decisions (100/hour), "
+        "reviewer2 1 decision (0/hour)" in out
+    )
 
 
 def test_no_workspace_is_one_clear_line(tmp_path: Path) -> None:

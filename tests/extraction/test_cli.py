@@ -208,6 +208,28 @@ def test_studies_and_discrepancies_commands(review: Review) -> None:
     assert f"{a.label}: Study design: required" not in out  # both gave "Prospective"
 
 
+def test_studies_list_reads_only(workspace: Workspace) -> None:
+    from sqlmodel import func, select
+
+    from reviewflow.store.models import AuditEntry, Study
+    from tests.extraction.helpers import build_screened_review
+
+    store = open_store(workspace.database_url())
+    build_screened_review(store)  # 5 reports included at full text, none in a study yet
+
+    def counts() -> tuple[int, int]:
+        with store.read() as s:
+            return (s.scalar(select(func.count()).select_from(Study)) or 0,
+                    s.scalar(select(func.count()).select_from(AuditEntry)) or 0)  # fmt: skip
+
+    before = counts()
+    code, out, err = run_cli("studies", "list", cwd=workspace.root)
+    assert code == 0, err
+    assert "Not in a study yet (5 reports;" in out and out.strip().endswith("0 studies")
+    assert counts() == before and before[0] == 0
+    store.dispose()
+
+
 def test_extract_refuses_unknown_reviewer_and_consensus_without_role(review: Review) -> None:
     root = review.workspace.root
     code, _, err = run_cli("extract", "--reviewer", "reviewer9", cwd=root)

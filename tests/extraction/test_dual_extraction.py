@@ -58,6 +58,15 @@ def test_values_are_saved_as_entered_with_an_audit_row_per_change(review: Review
     ]  # fmt: skip
 
 
+def test_a_choice_is_stored_as_the_form_spells_it(review: Review) -> None:
+    sid = review.studies[0].id
+    (design,) = [f for f in review.form.fields if f.key == "design"]
+    typed = design.choices[0].swapcase()
+    saved = save_value(review.store, "reviewer1", review.form, sid, "design", f" {typed} ")
+    assert saved.problem == "" and saved.text == design.choices[0]
+    assert my_values(review.store, "reviewer1", sid) == {"design": design.choices[0]}
+
+
 def test_unknown_field_or_study_is_refused(review: Review) -> None:
     with pytest.raises(InputError, match="the form has no field 'age'"):
         save_value(review.store, "reviewer1", review.form, review.studies[0].id, "age", "70")

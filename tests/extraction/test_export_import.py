@@ -113,6 +113,21 @@ def test_reference_form_export_types_and_outcome_table(review: Review) -> None:
         outcome_table(review.store, form, "mortality", subgroup="region")
 
 
+def test_csv_export_writes_numbers_as_typed(review: Review, tmp_path: Path) -> None:
+    a, b = review.studies[0], review.studies[1]
+    set_consensus(review.store, review.form, "adjudicator", a.id, "nihss_mean", "6")
+    set_consensus(review.store, review.form, "adjudicator", b.id, "nihss_mean", "14.5")
+    out = tmp_path / "extraction.csv"
+    write_extraction(extraction_frame(review.store, review.form), out, "csv")
+    rows = {
+        r["study"]: r for r in pd.read_csv(out, dtype=str, keep_default_na=False).to_dict("records")
+    }
+    assert (rows[a.label]["nihss_mean"], rows[b.label]["nihss_mean"]) == ("6", "14.5")
+    assert rows[review.studies[2].label]["nihss_mean"] == ""
+    back = pd.read_csv(out)  # still numbers for whoever reads the file back
+    assert back["nihss_mean"].dtype == "float64"
+
+
 def bad_sheet(tmp_path: Path, edit: str, new: str) -> Path:
     text = PRITZ.read_text(encoding="utf-8")
     assert edit in text

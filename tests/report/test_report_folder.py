@@ -6,6 +6,7 @@ import csv
 import json
 import shutil
 import xml.etree.ElementTree as ET
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from reviewflow.store import Store, open_store
 from reviewflow.store.models import ConsensusValue, Study
 from reviewflow.workspace import Workspace, find_workspace
 from tests.conftest import run_cli
-from tests.report.builder import build_review
+from tests.report.builder import EXPECTED, build_review
 
 EXTRACTION = Path(__file__).parents[1] / "data" / "extraction"
 
@@ -141,6 +142,40 @@ def test_report_folder_has_every_part_and_links_resolve(review: Workspace, tmp_p
 
     extraction = list(csv.DictReader((out / "extraction.csv").open()))
     assert len(extraction) == 16  # 14 pritz1997 studies + the 2 included studies (no values yet)
+    assert {r["outcome.improvement.total"] for r in extraction} >= {"58", ""}  # not 58.0
+    table = index.split('<section id="extraction">', 1)[1].split("</section>", 1)[0]
+    assert "<th>Clinical improvement: events</th>" in table and "outcome.improvement" not in table
+    # the two included studies have no consensus yet: pending, not "without this outcome"
+    assert "Extraction pending (no consensus values yet): Study A 1998; Study B 2001" in index
+    assert "Studies without this outcome" not in index
+
+    # PRISMA 2020 item 16b: every report excluded at full text with its reason, the same
+    # reasons (and counts) as the PRISMA boxes that builder.py sets up by hand
+    excluded = list(csv.DictReader((out / "excluded_full_text.csv").open()))
+    assert len(excluded) == EXPECTED["dbr_excluded"] + EXPECTED["other_excluded"]
+    assert Counter(r["reason"] for r in excluded) == Counter(
+        dict(EXPECTED["dbr_reasons"]) | dict(EXPECTED["other_reasons"])
+    )
+    assert "Reports excluded at full text, with reasons" in index
+    assert "Question and eligibility criteria" in index  # said absent: the template has none
+
+
+def test_report_shows_the_question_and_criteria(review: Workspace, tmp_path: Path) -> None:
+    toml = review.root / "review.toml"
+    toml.write_text(
+        toml.read_text()
+        .replace('question = ""', 'question = "Do NSAIDs <reduce> pain & harm?"')
+        .replace("include = []", 'include = ["Randomised trials"]', 1)
+        .replace("exclude = []", 'exclude = ["Animal studies"]', 1)
+    )
+    out = tmp_path / "report"
+    code, _, err = run_cli("report", "--out", str(out), cwd=review.root)
+    assert code == 0, err
+    index = (out / "index.html").read_text()
+    section = index.split('<section id="criteria">', 1)[1].split("</section>", 1)[0]
+    assert "Do NSAIDs &lt;reduce&gt; pain &amp; harm?" in section
+    assert "<h3>Inclusion criteria</h3><ul><li>Randomised trials</li></ul>" in section
+    assert "<h3>Exclusion criteria</h3><ul><li>Animal studies</li></ul>" in section
 
 
 def test_sections_without_data_say_so(sqlite_workspace: Workspace, tmp_path: Path) -> None:
@@ -163,6 +198,8 @@ def test_sections_without_data_say_so(sqlite_workspace: Workspace, tmp_path: Pat
         "No report has been included at full text yet.",
         "No study has a consensus risk-of-bias assessment yet.",
         "No outcome was pooled, so there is no summary of findings.",
+        "No report has been excluded at full text yet.",
+        "review.toml gives no question and no eligibility criteria.",
     ):
         assert phrase in index, phrase
     assert len(result.notes) == 7

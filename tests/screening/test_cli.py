@@ -14,7 +14,7 @@ from reviewflow.store import Store
 from reviewflow.workspace import Workspace
 from tests.conftest import run_cli
 
-TA = flow.TITLE_ABSTRACT
+TA, FT = flow.TITLE_ABSTRACT, flow.FULL_TEXT
 
 
 def screen_some(store: Store, ids: list[int]) -> None:
@@ -51,6 +51,25 @@ def test_agreement_json_and_export_decisions_agree_with_scikit_learn(
     code, text, err = run_cli("agreement", cwd=workspace.root)
     assert f"both screened 30 records; agreed on {pair['agreed']}" in text
     assert f"Cohen's kappa {pair['kappa']:.3f}" in text
+
+
+def test_export_records_has_each_records_screening_status(
+    workspace: Workspace, review: tuple[Store, list[int]], tmp_path: Path
+) -> None:
+    store, ids = review
+    screen_some(store, ids)
+    d.decide(store, "reviewer1", ids[0], FT, "include")  # one of the two at full text
+    target = tmp_path / "records.csv"
+    code, _out, err = run_cli("export", "records", "--out", str(target), cwd=workspace.root)
+    assert code == 0, err
+    with target.open(encoding="utf-8") as fh:
+        status = {int(r["record_id"]): r["screening_status"] for r in csv.DictReader(fh)}
+    # by hand from screen_some's plan: the six-record cycle include/include, exclude/exclude,
+    # exclude/include, maybe/exclude, include/include, exclude/exclude
+    cycle = ["full-text: pending", "title-abstract: exclude", "title-abstract: conflict",
+             "title-abstract: conflict", "full-text: pending", "title-abstract: exclude"]  # fmt: skip
+    assert [status[rid] for rid in ids[:30]] == cycle * 5
+    assert {status[rid] for rid in ids[30:]} == {"title-abstract: pending"}
 
 
 def test_screening_commands_give_one_line_errors(workspace: Workspace) -> None:

@@ -121,6 +121,36 @@ def test_kappa_matches_scikit_learn_on_the_exported_decisions(
     assert pair.ci95_low < pair.kappa < pair.ci95_high  # type: ignore[operator]
 
 
+def test_exported_decisions_carry_the_resolutions_and_each_records_final_status(
+    review: tuple[Store, list[int]], rules: d.ScreeningRules, tmp_path: Path
+) -> None:
+    store, ids = review
+    screen_with_real_labels(store, ids)
+    first = conflicts(store, TA, rules)[0].record_id
+    resolve(store, "adjudicator", first, TA, "include", "dose matches", rules=rules)
+    out = tmp_path / "decisions.csv"
+    assert export_decisions(store, out) == 121
+    with out.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    (settled,) = [r for r in rows if r["kind"] == "resolution"]
+    assert (settled["record_id"], settled["reviewer"], settled["decision"], settled["reason"]) == (
+        str(first), "adjudicator", "include", "dose matches",
+    )  # fmt: skip
+    # the reference: the final status worked out from the exported rows themselves
+    by: dict[str, dict[str, str]] = {}
+    for r in rows:
+        by.setdefault(r["record_id"], {})[r["reviewer"]] = r["decision"]
+    for r in rows:
+        mine = by[r["record_id"]]
+        if "adjudicator" in mine:
+            want = mine["adjudicator"]
+        elif mine["reviewer1"] == mine["reviewer2"] != "maybe":
+            want = mine["reviewer1"]
+        else:
+            want = "conflict"
+        assert r["final_status"] == want, r
+
+
 def delta_method_se(a: list[str], b: list[str]) -> float:
     """Kappa's SE by the delta method with numerical derivatives (independent of the closed
     form): var = g' (diag(p) - p p') g / n over the cells of the two-way table."""

@@ -97,10 +97,12 @@ def test_status_hides_conflict_counts_from_reviewers(team: Team) -> None:
 
     code, out, _ = cli_as(team.ws, "reviewer1", "status", "--json")
     assert code == 0 and json.loads(out)["title_abstract"]["conflicts"] is None
+    assert set(json.loads(out)["screening_speed"]["title-abstract"]) == {"reviewer1"}  # own only
     code, out, _ = cli_as(team.ws, "reviewer1", "status")
     assert "conflicts shown to the adjudicator only" in out
     code, out, _ = cli_as(team.ws, "adjudicator", "status", "--json")
     assert code == 0 and json.loads(out)["title_abstract"]["conflicts"] == 3
+    assert set(json.loads(out)["screening_speed"]["title-abstract"]) >= {"reviewer1", "reviewer2"}
 
 
 def test_a_reviewer_cannot_work_as_another(team: Team) -> None:

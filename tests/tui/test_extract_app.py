@@ -22,7 +22,7 @@ from reviewflow.workspace import Workspace
 from tests.extraction.helpers import build_screened_review, pritz_counts
 
 SIZE = (140, 50)
-REQUIRED = {"country": "USA", "design": "Prospective", "patients": "58"}
+REQUIRED = {"country": "USA", "design": "prospective", "patients": "58"}  # the form's spelling
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ async def test_values_typed_reach_the_database_with_an_audit_row(review) -> None
         audits = s.exec(select(AuditEntry).where(AuditEntry.action == "extraction.set")).all()
     assert rows == {
         "country": "Germany",
-        "design": "Retrospective",
+        "design": "retrospective",  # typed "Retrospective": stored as the form spells it
         "outcome.mortality.events": str(events),
         "outcome.mortality.total": str(total),
     }
@@ -172,11 +172,11 @@ async def test_consensus_screen_accepts_agreements_and_settles_a_discrepancy(rev
         assert isinstance(app.screen, ConsensusScreen)
         status = str(app.screen.query_one("#consensus-status", Static).render())
         assert "4 fields where the reviewers agree became consensus values" in status
-        assert "1 discrepancies, 0 settled · 4 studies waiting for reviewers to finish" in status
+        assert "1 discrepancy, 0 settled · 4 studies waiting for reviewers to finish" in status
         await pilot.press("1")  # take reviewer1's value
         await settle(app)
         await pilot.pause()
-        assert "1 discrepancies, 1 settled" in str(
+        assert "1 discrepancy, 1 settled" in str(
             app.screen.query_one("#consensus-status", Static).render()
         )
     rows = consensus_values(store)[sid]
@@ -261,3 +261,16 @@ async def test_the_list_shows_only_the_reviewers_own_finished_status(review) -> 
         said = " ".join(n.message for n in app._notifications)
         assert "not finished, 3 fields to fix" in said and "Country: required" in said, said
     assert my_finished(store, "reviewer1", [studies[0].id]) == set()
+
+
+async def test_a_choice_typed_in_another_case_shows_and_saves_the_forms_spelling(review) -> None:  # type: ignore[no-untyped-def]
+    store, form, studies = review
+    app = ExtractApp(store, form, reviewer="reviewer1")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_study(app, pilot)
+        field(app, "design").query_one(Input).focus()
+        await pilot.press(*"pROSPECTIVE", "tab")
+        await settle(app)
+        await pilot.pause()
+        assert field(app, "design").value == "prospective"  # the form's spelling
+    assert my_values(store, "reviewer1", studies[0].id) == {"design": "prospective"}

@@ -193,8 +193,19 @@ async def test_full_text_exclusion_reason_and_report_not_retrieved(
         await pilot.press("i")
         await settle(pilot)
         assert ids[1] not in mine(store, "reviewer1", FT)
+        assert "NOT RETRIEVED (marked by you for the whole team" in str(
+            app.screening.query_one("#mine").render()
+        )
     with store.read() as s:
         assert s.exec(select(FulltextRetrieval.status)).all() == ["not_retrieved"]
+    other = make_app(store, reviewer="reviewer2", stage=FT)  # the other reviewer is told who
+    async with other.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        other.screening.load(record_id=ids[1])
+        await settle(pilot)
+        assert "NOT RETRIEVED (marked by reviewer1 for the whole team" in str(
+            other.screening.query_one("#mine").render()
+        )
 
 
 async def test_app_never_shows_the_other_reviewers_decisions(
@@ -231,3 +242,27 @@ async def test_search_counts_every_match_not_only_the_ones_listed(
         shown = min(total, 100)
         assert hint.startswith(f"{total} records match 'the'"), hint
         assert ("first" in hint) == (total > shown)
+
+
+async def test_c_shows_the_question_and_criteria_and_c_closes_them(
+    review: tuple[Store, list[int]],
+) -> None:
+    from reviewflow.tui.widgets.text_screen import TextScreen
+    from reviewflow.workspace import ReviewConfig
+
+    store, _ids = review
+    config = ReviewConfig("NSAIDs", question="Do NSAIDs reduce pain?",
+                          inclusion_criteria=["Randomised trials"],
+                          exclusion_criteria=["Animal studies"])  # fmt: skip
+    app = ScreenApp(ScreeningSetup(store, "reviewer1", TA, criteria=config.criteria_text()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, TextScreen)
+        shown = str(app.screen.query_one("#text-body").render())
+        assert "Do NSAIDs reduce pain?" in shown
+        assert "• Randomised trials" in shown and "• Animal studies" in shown
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen is app.screening

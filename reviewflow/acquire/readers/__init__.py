@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from reviewflow.acquire.readers._common import fail
+from reviewflow.acquire.readers._common import bom_encoding, fail
 from reviewflow.acquire.readers.medline import read_medline
 from reviewflow.acquire.readers.pubmed_xml import iter_pubmed_xml, read_pubmed_xml
 from reviewflow.acquire.readers.ris import read_ris
@@ -71,7 +71,8 @@ def detect_format(path: Path | str) -> str:
 
 
 def _sniff(head: bytes) -> str | None:
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    encoding = bom_encoding(head) or "utf-8"
+    text = head.decode(encoding, errors="replace").lstrip("\ufeff \t\r\n")
     if text.startswith("<"):
         return "pubmed-xml"
     if _MEDLINE_START.search(text[:2000]):

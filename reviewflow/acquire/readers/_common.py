@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 
 from reviewflow.errors import InputError
 
@@ -105,6 +106,16 @@ def clean_doi(text: str | None) -> str:
     return match.group(0).rstrip(".,;")
 
 
+def set_doi(record: Any, given: str | None) -> None:
+    """``record.doi`` from ``given``; a DOI field that holds no DOI is kept, as given, in
+    ``record.extra["doi_as_given"]`` (the import warns about it)."""
+    record.doi = clean_doi(given)
+    if record.doi:
+        record.extra.pop("doi_as_given", None)
+    elif given and given.strip():
+        record.extra["doi_as_given"] = one_line(given)
+
+
 def initials_of(given: str) -> str:
     """``"John Adam"`` → ``"JA"``; ``"Jean-Pierre"`` → ``"JP"``; ``"J.A."`` → ``"JA"``."""
     letters = []
@@ -184,8 +195,42 @@ def split_authors(value: str) -> list[str]:
     return [n for n in (author_name(p) for p in pieces if not _ET_AL.match(p)) if n]
 
 
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"),
+)  # fmt: skip
+
+
+def bom_encoding(data: bytes) -> str | None:
+    """The encoding a byte-order mark at the start of ``data`` names (UTF-8, -16, -32)."""
+    return next((enc for bom, enc in _BOMS if data.startswith(bom)), None)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when every other byte of the start is NUL (ASCII as UTF-16)."""
+    head = data[:400]
+    if len(head) < 8:
+        return None
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    if odd > 0.9 * len(head[1::2]) and even == 0:
+        return "utf-16-le"
+    if even > 0.9 * len(head[0::2]) and odd == 0:
+        return "utf-16-be"
+    return None
+
+
 def decode(data: bytes, path: Path | str, encoding: str = "utf-8-sig") -> str:
-    """Bytes → text, or an error naming the line where decoding failed."""
+    """Bytes → text, or an error naming the line where decoding failed. A byte-order mark
+    decides the encoding unless another than UTF-8/16/32 was asked for."""
+    marked = bom_encoding(data)
+    if marked and encoding.lower().replace("_", "-").startswith(
+        ("utf-8", "utf8", "utf-16", "utf-32")
+    ):
+        encoding = marked
+    wide = None if marked or "16" in encoding else _utf16_without_bom(data)
+    if wide:
+        raise fail(path, "", f"{wide.upper()} text without a byte-order mark: "
+                   f"give --encoding {wide}")  # fmt: skip
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from reviewflow.acquire.readers._common import (
     author_name,
-    clean_doi,
     decode,
     display_name,
     fail,
+    set_doi,
     year_of,
 )
 from reviewflow.records import RecordData
@@ -171,7 +171,7 @@ def _location(record: RecordData, value: str) -> None:
     kind, ident = (match.group(2), match.group(1)) if match else ("", value)
     if kind == "doi":
         if not record.doi:
-            record.doi = clean_doi(ident)
+            set_doi(record, ident)
     elif kind:
         record.extra.setdefault("article_ids", {}).setdefault(kind, ident)
 

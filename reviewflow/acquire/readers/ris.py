@@ -16,10 +16,10 @@ import rispy
 
 from reviewflow.acquire.readers._common import (
     author_name,
-    clean_doi,
     decode,
     fail,
     one_line,
+    set_doi,
     year_of,
 )
 from reviewflow.records import RecordData
@@ -120,11 +120,11 @@ def _record(entry: dict[str, Any], index: int, line: int) -> RecordData:
     record.issue = _first(entry, "number")
     start, end = _first(entry, "start_page"), _first(entry, "end_page")
     record.pages = f"{start}-{end}" if start and end and end != start else start
-    record.doi = clean_doi(_first(entry, "doi"))
+    set_doi(record, _first(entry, "doi"))
     if not record.doi:
         for url in entry.get("urls") or []:
             if "doi.org/" in str(url):
-                record.doi = clean_doi(str(url))
+                set_doi(record, str(url))
                 break
     record.issn = _first(entry, "issn").split(" ")[0]
     language = _first(entry, "language")

@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reviewflow.acquire.readers._common import (
-    clean_doi,
     decode,
     fail,
     one_line,
+    set_doi,
     split_authors,
     year_of,
 )
@@ -164,7 +164,7 @@ def _record(row: list[str], columns: dict[str, int], index: int, line: int) -> R
     record.abstract = cell("abstract").strip()
     record.authors = split_authors(cell("authors"))
     record.year = year_of(cell("year"))
-    record.doi = clean_doi(cell("doi"))
+    set_doi(record, cell("doi"))
     pmid = cell("pmid")
     record.pmid = pmid if pmid.isdigit() else ""
     record.pmcid = cell("pmcid")

@@ -100,8 +100,9 @@ class SearchPrompt(ModalScreen[int | None]):
         with Vertical():
             yield Label("Search this queue", classes="title")
             yield Input(placeholder="words (all of them), PMID, DOI or record id", id="query")
-            yield OptionList(id="hits")
+            # above the list, so the count shows on a 24-line terminal too
             yield Static("Enter searches; pick a record with ↓ and Enter", classes="hint")
+            yield OptionList(id="hits")
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:

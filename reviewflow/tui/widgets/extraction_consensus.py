@@ -31,6 +31,7 @@ from reviewflow.extraction.consensus import (
 )
 from reviewflow.extraction.studies import list_studies
 from reviewflow.extraction.validate import check_value
+from reviewflow.text import plural
 from reviewflow.tui.widgets.extraction_dialogs import ExtractionHelp, ValuePrompt
 
 if TYPE_CHECKING:
@@ -125,7 +126,10 @@ class ConsensusScreen(Screen[None]):
             self.notify(message.error, severity="error")
             return
         if message.agreed >= 0:
-            self.agreed_note = f"{message.agreed} fields where the reviewers agree became consensus values (agreed)"
+            self.agreed_note = (
+                f"{plural(message.agreed, 'field')} where the reviewers agree became consensus "
+                "values (agreed)"
+            )
         self.items, self.waiting = message.items, message.waiting
         self.render_table()
 
@@ -156,9 +160,11 @@ class ConsensusScreen(Screen[None]):
         if self.shown:
             table.move_cursor(row=min(max(keep, 0), len(self.shown) - 1))
         settled = sum(1 for c in self.items if c.consensus is not None)
-        status = f"{len(self.items)} discrepancies, {settled} settled"
+        status = f"{plural(len(self.items), 'discrepancy', 'discrepancies')}, {settled} settled"
         if self.waiting:
-            status += f" · {self.waiting} studies waiting for reviewers to finish"
+            status += (
+                f" · {plural(self.waiting, 'study', 'studies')} waiting for reviewers to finish"
+            )
         if self.agreed_note:
             status += f" · {self.agreed_note}"
         self.query_one("#consensus-status", Static).update(status)

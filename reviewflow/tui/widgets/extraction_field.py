@@ -140,6 +140,10 @@ class ExtractionField(Vertical):
     @on(Input.Blurred)
     def _blurred(self, event: Input.Blurred) -> None:
         event.stop()
+        normal = check_value(self.spec, self.value).normal
+        if self.spec.type == "choice" and normal and normal != self.value:
+            with self.prevent(Input.Changed):  # show the form's spelling, as it is stored
+                self.query_one(Input).value = normal
         self._post()
 
     def take_unsaved(self) -> str | None:

@@ -16,7 +16,7 @@ class TextScreen(Screen[None]):
     TextScreen #text-body { padding: 1 2; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Back"),
+        Binding("escape,q,c", "close", "Back"),
     ]
 
     def __init__(self, title: str, text: str) -> None:
