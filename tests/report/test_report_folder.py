@@ -202,7 +202,7 @@ def test_sections_without_data_say_so(sqlite_workspace: Workspace, tmp_path: Pat
         "review.toml gives no question and no eligibility criteria.",
     ):
         assert phrase in index, phrase
-    assert len(result.notes) == 7
+    assert len(result.notes) == 9  # one per section above
     assert not (out / "pooled_results.csv").exists()
     _check_links(out / "index.html")
     assert (out / "prisma.svg").stat().st_size > 0
