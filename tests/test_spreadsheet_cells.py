@@ -110,7 +110,7 @@ def test_csv_exports_neutralise_formulas(hostile: Workspace, tmp_path: Path) -> 
     _assert_safe(rows, "extraction")
     row = next(r for r in rows if r["study"] == "'" + FULLWIDTH)
     assert (row["country"], row["stent_device"]) == ("'" + CMD, "'" + MINUS)
-    assert (row["mean_age"], row["nihss_mean"], row["centres"]) == ("-0.5", "-12.0", "-3")
+    assert (row["mean_age"], row["nihss_mean"], row["centres"]) == ("-0.5", "-12", "-3")  # as typed
 
     report = tmp_path / "report"
     for name in ("search_log.csv", "included_studies.csv", "extraction.csv"):
