@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -106,6 +107,7 @@ def main() -> None:
           f"{sum(len(e.splitlines()) for e in errors)}; integrity_check: {integrity}; "
           f"total {elapsed:.1f} s")  # fmt: skip
     print(f"load average after: {os.getloadavg()[0]:.1f}")
+    shutil.rmtree(folder, ignore_errors=True)
     ok = (not lost and not locked and importer.returncode == 0
           and all(p.returncode == 0 for p in screeners) and integrity == "ok"
           and records == len(ids) + args.records)  # fmt: skip

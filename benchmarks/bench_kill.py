@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -114,6 +115,7 @@ def screening(kills: int, seed: int) -> int:
           f"decision): {confirmed} decisions confirmed on screen, {lost} lost; {in_flight} "
           f"changes in flight committed without being shown; integrity_check not ok: "
           f"{bad_integrity}")  # fmt: skip
+    shutil.rmtree(folder, ignore_errors=True)
     return 1 if lost or bad_integrity else 0
 
 
@@ -194,6 +196,7 @@ def importing(kills: int, records: int, seed: int) -> int:
           f"uninterrupted) killed {kills} times ({killed} before it finished): none {outcomes['none']}, all {outcomes['all']}, "
           f"partial {outcomes['partial']}; integrity_check not ok: {bad}; the import after: "
           f"exit {final}, {have:,} records")  # fmt: skip
+    shutil.rmtree(folder, ignore_errors=True)
     return 1 if outcomes["partial"] or bad or final or have != n else 0
 
 
