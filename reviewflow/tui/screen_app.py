@@ -133,7 +133,8 @@ class ScreeningScreen(Screen[None]):
             yield Static("", id="where")
             yield ProgressBar(total=None, show_eta=False, id="progress")
             yield Static("", id="counts")
-        yield RecordPanel(self.setup.highlight_include, self.setup.highlight_exclude, id="record")
+        yield RecordPanel(self.setup.highlight_include, self.setup.highlight_exclude,
+                          links=self.setup.stage == flow.FULL_TEXT, id="record")  # fmt: skip
         yield Static("", id="mine")
         yield Footer()
 

@@ -305,3 +305,20 @@ async def test_restart_resumes_after_my_last_decision_not_at_the_first_gap(
     async with other.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert shown_id(other) == ids[31]  # per reviewer
+
+
+async def test_full_text_shows_where_to_find_the_report_and_my_earlier_note(
+    review: tuple[Store, list[int]],
+) -> None:
+    store, ids = review
+    rid = ids[2]  # a real NSAIDs record with a PMID
+    core.decide(store, "reviewer1", rid, TA, "include", note="check the dose arms")
+    core.decide(store, "reviewer2", rid, TA, "include")
+    app = make_app(store, stage=FT)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        view = app.screening.shown.view  # type: ignore[union-attr]
+        assert view is not None and view.record_id == rid and view.pmid
+        shown = str(app.screening.query_one("#record-text").render())
+        assert f"https://pubmed.ncbi.nlm.nih.gov/{view.pmid}/" in shown
+        assert "My title/abstract note: check the dose arms" in shown
