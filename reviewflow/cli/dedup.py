@@ -181,6 +181,7 @@ def dedup(
     if review_queue:
         if actor == "system":
             raise ReviewflowError("the manual queue needs --reviewer NAME (for the audit log)")
+        app.workspace().config.reviewer(actor)  # a name review.toml does not list is refused
         from reviewflow.tui.dedup_queue import DedupQueueApp
 
         DedupQueueApp(store, actor).run()

@@ -76,12 +76,7 @@ def extract(
     side, to settle."""
     from reviewflow.extraction.consensus import adjudicator_label
 
-    person = app.workspace().config.reviewer(reviewer)
-    if person.role == "adjudicator" and not consensus:
-        raise InputError(
-            f"{reviewer!r} is the adjudicator: the reviewers extract; open the discrepancies "
-            f"with 'reviewflow extract --reviewer {reviewer} --consensus'"
-        )
+    app.workspace().config.reviewer(reviewer)  # anyone on the team extracts, the adjudicator too
     if consensus:
         from reviewflow.access.guard import require_lead
 

@@ -1,7 +1,7 @@
 """Comparing the reviewers' extractions, and the consensus values.
 
-A study is compared once as many reviewers as review.toml's reviewers_per_record (role
-``reviewer``; the adjudicator settles, and is not compared) have marked it finished
+A study is compared once as many people as review.toml's reviewers_per_record (reviewers, and
+the adjudicator when they extracted too, as the lead of a small team does) have marked it finished
 (:func:`reviewflow.extraction.values.mark_finished`); until then it is "waiting for N
 reviewer(s)", without values or names, so fields a reviewer has not reached yet are never
 reported as differences. The finished reviewers' current values of each field are compared on
@@ -94,15 +94,13 @@ def compare(
     require_lead(store, "extraction discrepancies")
     need = max(required, 1)
     with store.read() as s:
-        q = (
-            select(ExtractionValue, Reviewer.name)
-            .join(Reviewer, col(Reviewer.id) == col(ExtractionValue.reviewer_id))
-            .where(Reviewer.role == "reviewer")  # an adjudicator's own entries are not compared
+        q = select(ExtractionValue, Reviewer.name).join(
+            Reviewer, col(Reviewer.id) == col(ExtractionValue.reviewer_id)
         )
         fq = (
             select(ExtractionStatus.study_id, Reviewer.name)
             .join(Reviewer, col(Reviewer.id) == col(ExtractionStatus.reviewer_id))
-            .where(Reviewer.role == "reviewer", col(ExtractionStatus.finished_at).is_not(None))
+            .where(col(ExtractionStatus.finished_at).is_not(None))
         )
         if study_ids is not None:
             q = q.where(col(ExtractionValue.study_id).in_(study_ids))

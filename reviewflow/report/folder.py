@@ -454,10 +454,22 @@ def build_report(
         _excluded_section(w, store, ws),
     ]
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    page = html.page(ws.config.title, generated, store.display_url, notices, sections)
+    page = html.page(ws.config.title, generated, _database_name(store, ws), notices, sections)
     w.text(INDEX, page)
     notes = [f"{s.title}: {s.absent}" for s in sections if s.absent]
     return ReportResult(out / INDEX, w.files, notes, rows, counts)
+
+
+def _database_name(store: Store, ws: Workspace) -> str:
+    """The database as the report names it: a SQLite file by its path in the review folder
+    (``db/reviewflow.sqlite``), never the author's own folders; a server by its redacted URL."""
+    if not store.is_sqlite:
+        return store.display_url
+    path = Path(store.url.removeprefix("sqlite:///")).resolve()
+    try:
+        return f"the review's SQLite database {path.relative_to(ws.root.resolve()).as_posix()}"
+    except ValueError:
+        return f"a SQLite database ({path.name})"
 
 
 def report_summary(result: ReportResult) -> dict[str, Any]:

@@ -262,6 +262,30 @@ def _stage_of(entry: AuditEntry) -> str | None:
     return None
 
 
+def last_changed(store: Store, reviewer: str, stage: str) -> int | None:
+    """The record of ``reviewer``'s most recent change at ``stage`` that is not undone yet (what
+    ``u`` undoes after a restart), or None."""
+    require_self(store, reviewer, "screening")
+    check_stage(stage)
+    undone: set[int] = set()
+    with store.read() as s:
+        rows = s.exec(
+            select(AuditEntry)
+            .where(AuditEntry.entity == ENTITY, AuditEntry.actor == reviewer)
+            .order_by(col(AuditEntry.id).desc())
+            .limit(2000)  # enough to get past any run of undos; keeps start-up fast
+        )
+        for e in rows:  # newest first
+            state = e.after or e.before or {}
+            if state.get("stage") != stage:
+                continue
+            if e.action == UNDO:  # an undo comes after what it undid
+                undone.add(int(state.get("undoes", 0)))
+            elif e.id not in undone and e.record_id is not None:
+                return e.record_id
+    return None
+
+
 def undo(store: Store, reviewer: str, record_id: int, stage: str) -> Change | None:
     """Put the reviewer's decision on the record back as it was before their last change to it
     (found in the audit trail); the undo is audited too. None when there is nothing to undo."""

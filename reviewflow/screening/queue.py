@@ -83,6 +83,7 @@ class RecordView:
     extra: dict[str, Any] = field(default_factory=dict)
     draft_note: str = ""  # my note on a record I have not decided yet
     not_retrieved_by: str = ""  # who marked the report not retrieved (shared by the team)
+    title_abstract_note: str = ""  # at full text: my own note from title/abstract screening
 
 
 _LABEL = re.compile(r"(?:(?<=^)|(?<=[.!?]\s))([A-Z][A-Z ,/&-]{2,40}[A-Z]):\s+")
@@ -430,7 +431,7 @@ def record_view(
         r = s.get(Record, record_id)
         if r is None:
             raise KeyError(record_id)
-        mine, draft = None, ""
+        mine, draft, ta_note = None, "", ""
         if reviewer_id is not None:
             mine = s.exec(
                 select(Decision).where(
@@ -442,6 +443,15 @@ def record_view(
             me = s.get(Reviewer, reviewer_id)
             if mine is None and me is not None:
                 draft = draft_note(s, me.name, record_id, stage)
+            if stage == flow.FULL_TEXT:
+                earlier = s.exec(
+                    select(Decision.note).where(
+                        Decision.record_id == record_id,
+                        Decision.reviewer_id == reviewer_id,
+                        Decision.stage == flow.TITLE_ABSTRACT,
+                    )
+                ).first()
+                ta_note = earlier or ""
         retrieval = s.execute(
             select(FulltextRetrieval.status, FulltextRetrieval.updated_by).where(
                 FulltextRetrieval.record_id == record_id
@@ -455,7 +465,7 @@ def record_view(
         abstract=r.abstract, abstract_sections=abstract_sections(r.abstract, r.extra),
         keywords=list(r.keywords), mesh_terms=list(r.mesh_terms), language=list(r.language),
         mine=as_mine(mine), not_retrieved=status == "not_retrieved", extra=dict(r.extra),
-        draft_note=draft, not_retrieved_by=marked_by if status == "not_retrieved" else "",
+        draft_note=draft, title_abstract_note=ta_note, not_retrieved_by=marked_by if status == "not_retrieved" else "",
     )  # fmt: skip
 
 

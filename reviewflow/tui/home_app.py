@@ -1,6 +1,6 @@
 """``reviewflow home`` and what ``reviewflow serve`` shows after sign-in: what this person may do.
 
-A reviewer screens (title/abstract, full text), extracts and sees their own progress. The
+Everyone screens (title/abstract, full text), extracts and sees their own progress. The
 adjudicator (the review's lead) also reconciles, sees agreement and the PRISMA flow, and builds
 the report (delivered to the browser when served). Each task opens the same screen as its own
 command (``reviewflow screen``, ``reconcile``, ``extract``); leaving it comes back here.
@@ -56,13 +56,12 @@ class Task:
     key: str
     label: str
     lead_only: bool = False
-    reviewers_only: bool = False
 
 
 TASKS = (
     Task("screen-ta", "Screen titles and abstracts"),
     Task("screen-ft", "Screen full texts"),
-    Task("extract", "Extract data", reviewers_only=True),
+    Task("extract", "Extract data"),
     Task("rob", "Assess risk of bias (RoB 2)", reviewers_only=True),
     Task("progress", "My progress"),
     Task("reconcile-ta", "Reconcile title/abstract conflicts", lead_only=True),
@@ -76,11 +75,7 @@ TASKS = (
 
 
 def tasks_for(who: access.Identity) -> list[Task]:
-    return [
-        t
-        for t in TASKS
-        if not (t.lead_only and not who.is_lead) and not (t.reviewers_only and who.is_lead)
-    ]
+    return [t for t in TASKS if who.is_lead or not t.lead_only]
 
 
 class Done(Message):

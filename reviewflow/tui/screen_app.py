@@ -96,6 +96,7 @@ class ScreeningScreen(Screen[None]):
         Binding("m", "decide('maybe')", "Maybe"),
         Binding("r", "not_retrieved", "Not retrieved"),
         Binding("u", "undo", "Undo"),
+        Binding("u", "nothing_to_undo", show=False),  # while Undo is greyed: say why
         Binding("n", "note", "Note"),
         Binding("right,l", "next", "Next", key_display="→"),
         Binding("left,h", "previous", "Prev", key_display="←"),
@@ -112,7 +113,7 @@ class ScreeningScreen(Screen[None]):
         ("e", "exclude it (at full text: pick a reason)", "decide"),
         ("m", "maybe (discuss at reconciliation)", "decide"),
         ("r", "report not retrieved / retrieved again (full text)", "not_retrieved"),
-        ("u", "undo my last change (this session), else on this record", "undo"),
+        ("u", "undo my last change (also from before a restart)", "undo"),
         ("n", "write a note (before deciding too: it waits for the decision)", "note"),
         ("→ / l", "next record", "next"),
         ("← / h", "previous record", "previous"),
@@ -156,7 +157,8 @@ class ScreeningScreen(Screen[None]):
             yield Static("", id="where")
             yield ProgressBar(total=None, show_eta=False, id="progress")
             yield Static("", id="counts")
-        yield RecordPanel(self.setup.highlight_include, self.setup.highlight_exclude, id="record")
+        yield RecordPanel(self.setup.highlight_include, self.setup.highlight_exclude,
+                          links=self.setup.stage == flow.FULL_TEXT, id="record")  # fmt: skip
         yield Static("", id="mine")
         yield Footer()
 
@@ -198,6 +200,9 @@ class ScreeningScreen(Screen[None]):
                 if position is None:
                     info = f"record {record_id} is not in this queue"
                     position = self.shown.position if self.shown else None
+            if start and position is None:  # resume after my last change at this stage
+                last = core.last_changed(self.setup.store, self.setup.reviewer, self.setup.stage)
+                position = None if last is None else q.position_of(last)
             if start:
                 after = -1 if position is None else position
                 position = q.next_undecided(after)
@@ -230,9 +235,15 @@ class ScreeningScreen(Screen[None]):
             q = self._queue()
             change: core.Change | None = None
             info = ""
+            if what == "undo-last":  # nothing undone in this session yet: my last change
+                last = core.last_changed(s.store, s.reviewer, s.stage)
+                record_id = record_id if last is None else last
+                what = "undo"
+                if last is None:
+                    what, info = "", "nothing of yours to undo at this stage"
             if what == "undo":
                 change = core.undo(s.store, s.reviewer, record_id, s.stage)
-                info = "undone" if change else "nothing to undo on this record"
+                info = f"record {record_id}: undone" if change else "nothing to undo on this record"
             elif what == "note":
                 change = core.set_note(s.store, s.reviewer, record_id, s.stage, text)
                 draft = "draft" in change.extra
@@ -399,8 +410,11 @@ class ScreeningScreen(Screen[None]):
             return None
         if action in ("decide", "note") and view is not None and view.not_retrieved:
             return None
-        if action == "undo" and not self.history and (view is None or view.mine is None):
-            return None
+        nothing = not self.history and self.shown is not None and not self.shown.progress.decided
+        if action == "undo" and nothing:
+            return None  # nothing of mine at this stage to undo
+        if action == "nothing_to_undo":
+            return nothing and not self.saving
         if action == "previous" and not position:
             return None
         if action == "next" and (
@@ -444,13 +458,18 @@ class ScreeningScreen(Screen[None]):
         self.saving = True
         self.change_other(what, *current)
 
+    def action_nothing_to_undo(self) -> None:
+        self.notify("nothing of yours to undo at this stage", timeout=3)
+
     def action_undo(self) -> None:
         current = self._current()
         if current is None or self.saving:
             return
-        record_id = self.history.pop() if self.history else current[0]
         self.saving = True
-        self.change_other("undo", record_id, current[1])
+        if self.history:
+            self.change_other("undo", self.history.pop(), current[1])
+        else:  # e.g. after a restart: my last change at this stage, wherever it is
+            self.change_other("undo-last", current[0], current[1])
 
     def action_note(self) -> None:
         current = self._current()

@@ -128,3 +128,8 @@ def test_cli_standalone_reads_ris_and_numbers_repeated_ids(tmp_path: Path) -> No
     assert code == 0
     assert "record identifiers repeat" in err
     assert [r["record_id"] for r in csv.DictReader(out.open())] == ["1", "2"]
+
+
+def test_the_manual_queue_refuses_a_name_review_toml_does_not_list(workspace: Workspace) -> None:
+    code, _out, err = run_cli("dedup", "--review", "--reviewer", "mallory", cwd=workspace.root)
+    assert code == 1 and "no reviewer named 'mallory'" in err and len(err.splitlines()) == 1

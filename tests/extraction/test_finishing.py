@@ -56,6 +56,21 @@ def test_fields_not_reached_yet_are_no_discrepancy_until_both_finish(review: Rev
     assert not reopen(review.store, "reviewer2", sid)  # not finished: nothing to do
 
 
+def test_the_adjudicator_extracts_as_one_of_the_team(review: Review) -> None:
+    """A two-person team: reviewer1 and the lead (adjudicator) extract; the lead's finished
+    extraction is compared like a reviewer's."""
+    sid = review.studies[0].id
+    enter(review, "reviewer1", sid, otsubo())
+    enter(review, "adjudicator", sid, otsubo(events=21))
+    assert mark_finished(review.store, "reviewer1", review.form, sid)
+    assert mark_finished(review.store, "adjudicator", review.form, sid)
+    (study,) = compare(review.store, review.form, [sid])
+    assert study.waiting == 0 and study.extractors == ["adjudicator", "reviewer1"]
+    assert [(c.key, c.values) for c in study.discrepancies] == [
+        ("outcome.favourable_outcome.events", {"adjudicator": "21", "reviewer1": "22"})
+    ]
+
+
 def test_finishing_is_refused_naming_every_field_to_fix(review: Review) -> None:
     sid = review.studies[0].id
     label = review.studies[0].label
@@ -74,8 +89,6 @@ def test_finishing_is_refused_naming_every_field_to_fix(review: Review) -> None:
         assert (
             s.exec(select(AuditEntry).where(AuditEntry.entity == "extraction_status")).all() == []
         )
-    with pytest.raises(InputError, match="'adjudicator' is the adjudicator: only reviewers"):
-        mark_finished(review.store, "adjudicator", review.form, sid)
     with pytest.raises(InputError, match="study 9999: no such study"):
         mark_finished(review.store, "reviewer1", review.form, 9999)
 

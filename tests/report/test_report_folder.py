@@ -109,6 +109,12 @@ def test_report_folder_has_every_part_and_links_resolve(review: Workspace, tmp_p
     assert pooled[0]["k"] == "14" and abs(float(pooled[0]["estimate"]) - 0.757473) < 1e-4
     index = (out / "index.html").read_text()
     assert "76% (95% CI 66% to 83%)" in index
+    meta = index.split('<p class="meta">', 1)[1].split("</p>", 1)[0]
+    url = review.database_url()
+    if url.startswith("sqlite"):  # named by its file, never by the author's own folders
+        path = Path(url.removeprefix("sqlite:///"))
+        assert f"SQLite database ({path.name})" in meta or "db/reviewflow.sqlite" in meta
+        assert str(path.parent) not in index
 
     counts = json.loads((out / "prisma_counts.json").read_text())
     assert counts["boxes"]["records_screened"]["n"] == 43

@@ -141,7 +141,7 @@ def test_the_adjudicator_reconciles_and_downloads_the_report(
         lead = Person(browser, url)
         lead.sign_in("adjudicator", PASSPHRASES["adjudicator"])
         lead.wait_text("Reconcile title/abstract conflicts")
-        for _ in range(3):  # screen ×2, my progress, then: reconcile title/abstract
+        for _ in range(4):  # screen ×2, extract, my progress, then: reconcile title/abstract
             lead.press("ArrowDown")
         mark = lead.press("Enter")
         lead.wait_text("reviewer2", since=mark)

@@ -266,3 +266,62 @@ async def test_c_shows_the_question_and_criteria_and_c_closes_them(
         await pilot.press("c")
         await pilot.pause()
         assert app.screen is app.screening
+
+
+async def test_u_after_a_restart_undoes_my_last_decisions_in_turn(
+    review: tuple[Store, list[int]],
+) -> None:
+    store, ids = review
+    for rid in ids[:3]:
+        core.decide(store, "reviewer1", rid, TA, "exclude")  # an earlier session
+    core.decide(store, "reviewer2", ids[5], TA, "include")  # someone else's: never undone by me
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert shown_id(app) == ids[3]
+        await pilot.press("u")
+        await settle(pilot)
+        assert shown_id(app) == ids[2] and set(mine(store, "reviewer1")) == {ids[0], ids[1]}
+        await pilot.press("u")
+        await settle(pilot)
+        assert shown_id(app) == ids[1] and set(mine(store, "reviewer1")) == {ids[0]}
+        await pilot.press("u", "u")
+        await settle(pilot)
+        assert mine(store, "reviewer1") == {}
+        said = [n.message for n in app._notifications]
+        assert said[-1] == "nothing of yours to undo at this stage", said
+    assert set(mine(store, "reviewer2")) == {ids[5]}
+
+
+async def test_restart_resumes_after_my_last_decision_not_at_the_first_gap(
+    review: tuple[Store, list[int]],
+) -> None:
+    store, ids = review
+    for rid in (ids[0], ids[20], ids[21]):  # I jumped ahead and went on from there
+        core.decide(store, "reviewer1", rid, TA, "exclude")
+    core.decide(store, "reviewer2", ids[30], TA, "include")  # the other reviewer's place
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert shown_id(app) == ids[22]
+    other = make_app(store, reviewer="reviewer2", stage=TA)
+    async with other.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert shown_id(other) == ids[31]  # per reviewer
+
+
+async def test_full_text_shows_where_to_find_the_report_and_my_earlier_note(
+    review: tuple[Store, list[int]],
+) -> None:
+    store, ids = review
+    rid = ids[2]  # a real NSAIDs record with a PMID
+    core.decide(store, "reviewer1", rid, TA, "include", note="check the dose arms")
+    core.decide(store, "reviewer2", rid, TA, "include")
+    app = make_app(store, stage=FT)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        view = app.screening.shown.view  # type: ignore[union-attr]
+        assert view is not None and view.record_id == rid and view.pmid
+        shown = str(app.screening.query_one("#record-text").render())
+        assert f"https://pubmed.ncbi.nlm.nih.gov/{view.pmid}/" in shown
+        assert "My title/abstract note: check the dose arms" in shown

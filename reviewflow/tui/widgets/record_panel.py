@@ -45,7 +45,11 @@ def authors_line(authors: Sequence[str], limit: int = 12) -> str:
     return ", ".join(authors[:limit]) + f", … (+{len(authors) - limit} more)"
 
 
-def render_record(view: RecordView, include: Sequence[str], exclude: Sequence[str]) -> Text:
+def render_record(
+    view: RecordView, include: Sequence[str], exclude: Sequence[str], links: bool = False
+) -> Text:
+    """The record; ``links`` (full text) adds where to find the report and my title/abstract
+    note."""
     out = Text()
     out.append_text(highlighted(view.title or "(no title)", include, exclude, "bold"))
     out.append("\n\n")
@@ -54,6 +58,14 @@ def render_record(view: RecordView, include: Sequence[str], exclude: Sequence[st
     ids = [f"PMID {view.pmid}" if view.pmid else "", f"DOI {view.doi}" if view.doi else ""]
     ids.append(f"record {view.record_id}")
     out.append("  ·  ".join(i for i in ids if i) + "\n", style="dim")
+    if links:
+        for url in (f"https://pubmed.ncbi.nlm.nih.gov/{view.pmid}/" if view.pmid else "",
+                    f"https://doi.org/{view.doi}" if view.doi else ""):  # fmt: skip
+            if url:
+                out.append(url + "\n", style=f"link {url}")
+        if view.title_abstract_note:
+            out.append("My title/abstract note: ", style="dim")
+            out.append(view.title_abstract_note + "\n", style="italic")
     if view.publication_types:
         out.append("Type: ", style="dim")
         out.append(", ".join(view.publication_types) + "\n")
@@ -82,12 +94,18 @@ class RecordPanel(VerticalScroll, can_focus=True):
 
     DEFAULT_CSS = """
     RecordPanel { padding: 0 2; height: 1fr; }
-    RecordPanel > #record-text { width: 100%; }
+    RecordPanel > #record-text { width: 100%; max-width: 110; }
     """
 
-    def __init__(self, include: Sequence[str] = (), exclude: Sequence[str] = (), **kw: object):
+    def __init__(
+        self,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        links: bool = False,
+        **kw: object,
+    ):
         super().__init__(**kw)  # type: ignore[arg-type]
-        self.include, self.exclude = list(include), list(exclude)
+        self.include, self.exclude, self.links = list(include), list(exclude), links
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static("Loading…", id="record-text")
@@ -97,5 +115,5 @@ class RecordPanel(VerticalScroll, can_focus=True):
         if view is None:
             text.update(Text(message, style="bold"))
         else:
-            text.update(render_record(view, self.include, self.exclude))
+            text.update(render_record(view, self.include, self.exclude, self.links))
         self.scroll_home(animate=False)
