@@ -11,6 +11,8 @@ Real values are left as they are: numbers (``int``/``float``), and text that is 
 (``-0.49``, ``+3``, ``-1e-5``), which a spreadsheet reads as that number and never as a formula.
 In an xlsx file the text is kept unchanged and written as a text cell with Excel's quote prefix
 (what typing ``'=…`` does), so it is never a formula and nothing is added to it.
+``unquote`` takes the quote off again where reviewflow reads a sheet it may have written
+(``extraction import``).
 """
 
 from __future__ import annotations
@@ -30,9 +32,24 @@ def dangerous(text: str) -> bool:
 
 def safe_cell(value: Any) -> Any:
     """``value`` for a CSV cell: text that could be a formula gets a leading ``'``."""
-    if isinstance(value, str) and dangerous(value):
+    if isinstance(value, str) and _needs_quote(value):
         return "'" + value
     return value
+
+
+def _needs_quote(text: str) -> bool:
+    """Dangerous, or quotes before something dangerous (``'=x`` is written ``''=x``, which a
+    spreadsheet shows as ``'=x``, and :func:`unquote` reads back as ``'=x``)."""
+    return dangerous(text.lstrip("'"))
+
+
+def unquote(text: str) -> str:
+    """The inverse of :func:`safe_cell`, for sheets read back in: exactly one leading ``'`` is
+    removed when the rest could be a formula (``'=x`` → ``=x``, ``''=x`` → ``'=x``); any other
+    text is unchanged (``'quoted'``, ``'-12``)."""
+    if text.startswith("'") and _needs_quote(text[1:]):
+        return text[1:]
+    return text
 
 
 def safe_row(row: Mapping[str, Any]) -> dict[str, Any]:

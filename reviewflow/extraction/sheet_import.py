@@ -6,7 +6,9 @@ field, named as in the export (``country``, ``outcome.mortality.events``…); a 
 column is ignored. Empty cells are skipped. The whole file is checked first and imported in
 one transaction: any bad value (wrong type, out of range, events > total, unknown column,
 unknown study) is one error naming the file, the row and the column, and nothing is imported.
-Values are stored with source ``imported`` (audit action ``consensus.import``).
+Values are stored with source ``imported`` (audit action ``consensus.import``). A cell that
+the export neutralised (``'=…``, ``'+…``: reviewflow.cells) loses that one leading quote, so
+an exported sheet imports back unchanged.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from reviewflow.cells import unquote
 from reviewflow.errors import InputError
 from reviewflow.extraction.consensus import IMPORTED, _put, consensus_of
 from reviewflow.extraction.forms import Form
@@ -71,7 +74,8 @@ def _read(path: Path) -> tuple[list[str], list[_Row]]:
                 raise InputError(
                     f"{path}: row {n} (line {line}): {len(cells)} cells, the header has {len(header)}"
                 )
-            values = dict(zip(header, cells, strict=True))
+            # a sheet reviewflow exported: '=… was neutralised on the way out (cells.safe_cell)
+            values = {h: unquote(c) for h, c in zip(header, cells, strict=True)}
             rows.append(_Row(line, n, values.get("study", "").strip(), values))
     except csv.Error as exc:
         raise InputError(f"{path}: line {reader.line_num}: {exc}") from None

@@ -70,7 +70,9 @@ def _table_fit(
     k_yi = int(np.sum(~np.isnan(yi)))
     if k_yi > 1 and testable:
         q_pval = float(stats.chi2.sf(q, k_yi - 1))
-        i2, h2 = max(0.0, 100 * (q - (k_yi - 1)) / q), q / (k_yi - 1)
+        # Q = 0 (studies with identical estimates): metafor's max(0, -Inf), I² = 0
+        i2 = max(0.0, 100 * (q - (k_yi - 1)) / q) if q > 0 else 0.0
+        h2 = q / (k_yi - 1)
     else:
         q_pval, i2, h2 = 1.0, 0.0, 1.0
     crit = float(stats.norm.isf((1 - level) / 2))

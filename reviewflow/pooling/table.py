@@ -23,8 +23,8 @@ import pandas as pd
 
 from reviewflow.errors import InputError
 
-# what each role holds: count (whole ≥ 0), total (whole ≥ 1), real, sd (≥ 0), size (> 0),
-# variance and se (> 0)
+# what each role holds: count (whole ≥ 0), total (whole ≥ 1), real, sd (≥ 0), size (whole ≥ 1),
+# variance and se (> 0); counts, totals and sizes are at most MAX_COUNT
 ROLE_KINDS = {
     "events": "count",
     "total": "total",
@@ -51,6 +51,10 @@ ROLE_KINDS = {
 _PAIRS = (("events", "total"), ("events1", "total1"), ("events2", "total2"))
 _MISSING = ("", "na", "nan", "none", "null")
 MODERATOR_PREFIX = "moderator:"
+# more people than live on Earth: 1e308 is a typing or export error, not a count (and breaks
+# the arithmetic); well below 2**53, so every count is exact as a float
+MAX_COUNT = 10**10
+_WHOLE = ("count", "total", "size")
 
 
 def flag(role: str) -> str:
@@ -203,6 +207,7 @@ def check_table(
             **numbers,
         }
     )
+    _refuse_repeated_rows(table, list(roles), source, header_lines)
     if labels is not None:
         table["subgroup"] = labels
     for m in moderators:
@@ -219,6 +224,29 @@ def check_table(
         for i in np.flatnonzero(gone)
     ]
     return CheckedTable(table[~gone].reset_index(drop=True), dropped)
+
+
+def _refuse_repeated_rows(
+    table: pd.DataFrame, roles: list[str], source: str, header_lines: int | None
+) -> None:
+    """A study on two rows with the same numbers was entered twice (counting it twice). Two
+    studies may share a label with different numbers: metafor accepts that, and real tables
+    do it (dat.bcg names two trials "Rosenthal et al", dat.egger2001 three "Shechter")."""
+    key = ["study", *roles]
+    repeated = table.duplicated(subset=key, keep=False).to_numpy()
+    if not repeated.any():
+        return
+    group = table.groupby(key, dropna=False, sort=False).ngroup().to_numpy()
+    first = int(np.flatnonzero(repeated)[0])
+    name = str(table["study"].iloc[first])
+    rows = [int(i) + 1 for i in np.flatnonzero(group == group[first])]
+    where = "rows " + ", ".join(map(str, rows))
+    if header_lines is not None:
+        where += " (lines " + ", ".join(str(r + header_lines) for r in rows) + ")"
+    raise InputError(
+        f"{source}: {where} give study {name!r} with the same numbers: entered twice? If these "
+        f"are different studies, give them distinct labels (e.g. {name + ' a'!r}, {name + ' b'!r})"
+    )
 
 
 def _column(cells: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -242,15 +270,16 @@ def _column(cells: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray, np.nda
 def _wrong(values: np.ndarray, empty: np.ndarray, kind: str) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         bad = np.isnan(values) & ~empty  # not a number
-        if kind in ("count", "total"):
+        if kind in _WHOLE:
             bad |= ~empty & ((values < 0) | ~np.isfinite(values) | (values % 1 != 0))
-            if kind == "total":
+            bad |= values > MAX_COUNT
+            if kind != "count":
                 bad |= values == 0
         else:
             bad |= np.isinf(values)
             if kind == "sd":
                 bad |= values < 0
-            elif kind in ("size", "variance", "se"):
+            elif kind in ("variance", "se"):
                 bad |= values <= 0
     return bad
 
@@ -266,19 +295,22 @@ def _cell(value: object, kind: str, place: str) -> float | None:
         raise InputError(f"{place}: {text!r} is not a number") from None
     if math.isnan(number):
         return None
-    if math.isinf(number) and kind != "count" and kind != "total":
+    if math.isinf(number) and kind not in _WHOLE:
         raise InputError(f"{place}: {text} is not a finite number")
-    if kind in ("count", "total"):
+    if kind == "size" and number <= 0:
+        raise InputError(f"{place}: the sample size must be positive (got {text})")
+    if kind in _WHOLE:
         if number < 0:
             raise InputError(f"{place}: negative count {text}")
         if not number.is_integer() or math.isinf(number):
-            raise InputError(f"{place}: {text} is not a whole number")
+            hint = " (round an effective sample size)" if kind == "size" else ""
+            raise InputError(f"{place}: {text} is not a whole number{hint}")
+        if number > MAX_COUNT:
+            raise InputError(f"{place}: {text} is not a count (more than {MAX_COUNT:,})")
         if kind == "total" and number == 0:
             raise InputError(f"{place}: total is 0")
     elif kind == "sd" and number < 0:
         raise InputError(f"{place}: negative standard deviation {text}")
-    elif kind == "size" and number <= 0:
-        raise InputError(f"{place}: the sample size must be positive (got {text})")
     elif kind in ("variance", "se") and number <= 0:
         what = "sampling variance" if kind == "variance" else "standard error"
         raise InputError(f"{place}: the {what} must be positive (got {text})")

@@ -13,7 +13,7 @@ from reviewflow.pooling.table import ROLE_KINDS, _cell, check_table
 
 CELLS = st.sampled_from(
     ["0", "1", "3", "10", "12", "2.5", "-1", "-0.5", "", " 7 ", "NA", "nan", "none", "x",
-     "1e1", "inf", "-inf", "1_0", "0.0", "40", "+3", "Infinity"]
+     "1e1", "inf", "-inf", "1_0", "0.0", "40", "+3", "Infinity", "1e308", "10000000001"]
 )  # fmt: skip
 
 
