@@ -9,8 +9,8 @@ even with psql.
   (the account that ran ``reviewflow init``).
 - Row-level security on ``decision``, ``extraction_value``, ``extraction_status``,
   ``rob_answer`` and ``audit_log``: a row is visible and writable only to the reviewer it
-  belongs to (the role named in ``reviewer.db_role``) or to a lead. ``resolution``, ``consensus_value`` and
-  ``rob_consensus`` are read by all, written by leads.
+  belongs to (the role named in ``reviewer.db_role``) or to a lead. ``resolution``, ``consensus_value``,
+  ``rob_consensus`` and ``grade_rating`` are read by all, written by leads.
 - The full-text queue needs the title/abstract outcome, which depends on every reviewer's
   decisions: ``reviewflow_sought(required)``, a SECURITY DEFINER function, returns only the
   record ids included at title/abstract (the rule of :mod:`reviewflow.screening.flow`; a test
@@ -42,7 +42,7 @@ OWN_ROWS = {  # table → the expression naming the reviewer the row belongs to
     "rob_answer": "reviewer_id = (SELECT id FROM reviewer WHERE db_role = current_user)",
     "audit_log": "actor = (SELECT name FROM reviewer WHERE db_role = current_user)",
 }
-LEAD_WRITES = ("resolution", "consensus_value", "rob_consensus")
+LEAD_WRITES = ("resolution", "consensus_value", "rob_consensus", "grade_rating")
 TEAM_WRITES = (
     "decision", "extraction_value", "extraction_status", "fulltext_retrieval", "rob_answer"
 )  # fmt: skip

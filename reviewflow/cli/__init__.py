@@ -35,6 +35,7 @@ COMMAND_MODULES: dict[str, str] = {
     "extraction": "reviewflow.cli.extraction",
     "pool": "reviewflow.cli.pool",
     "rob": "reviewflow.cli.rob",
+    "grade": "reviewflow.cli.grade",
     "prisma": "reviewflow.cli.report",
     "report": "reviewflow.cli.report",
     "export": "reviewflow.cli.export",

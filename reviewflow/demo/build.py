@@ -303,7 +303,7 @@ Pooled (random effects, REML, logit scale; the same as metafor): {result}.
 Files: `pooled_results.md`, `forest_olfactory_loss.svg`, and `summary_of_findings.md/.csv/.html`:
 the GRADE table's numbers (k, participants, I², the CI, Egger's test). Its ratings say "not
 rated": GRADE ratings are reviewers' judgements, and this example has no reviewers. In a review
-they go in `certainty.toml` (see `reviewflow/rob/grade.py`).
+the adjudicator sets them with `reviewflow grade set` (audited; see `reviewflow/rob/grade.py`).
 """
 
 

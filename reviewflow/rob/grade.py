@@ -1,95 +1,163 @@
 """GRADE summary-of-findings table: per outcome, k, participants and the pooled estimate, with
-the reviewers' ratings of the five GRADE domains beside the numbers that inform them (the share
-of weight from studies at high risk of bias, I², the CI, Egger's test where k ≥ 10), and the
-certainty that follows (Guyatt et al., J Clin Epidemiol 2011;64:383-394 and the series).
+the review team's ratings of the five GRADE domains beside the numbers that inform them (the
+share of weight from studies at high risk of bias, I², the CI, Egger's test where k ≥ 10), and
+the certainty that follows (Guyatt et al., J Clin Epidemiol 2011;64:383-394 and the series).
 
-The ratings are the reviewers' judgements, kept in the workspace's ``certainty.toml`` (versioned
-with the review), one table per outcome::
+The ratings are judgements, set by the adjudicator (``reviewflow grade set``) and kept in the
+database, one row per outcome and domain (table ``grade_rating``):
 
-    [mortality]
-    design = "observational"        # or "randomised": certainty starts high (4) or low (2)
-    risk_of_bias = "serious"        # not serious | serious (-1) | very serious (-2)
-    inconsistency = "not serious"
-    indirectness = "not serious"
-    imprecision = "serious"
-    publication_bias = "undetected" # undetected | strongly suspected (-1)
-    upgrade = 0                     # 0-2: large effect, dose-response, plausible confounding
-    notes = "why, in a sentence or two"
+- ``design``: randomised | observational (certainty starts high (4) or low (2));
+- ``risk_of_bias``, ``inconsistency``, ``indirectness``, ``imprecision``: not serious |
+  serious (-1) | very serious (-2);
+- ``publication_bias``: undetected | strongly suspected (-1);
+- ``upgrade``: 0 | 1 | 2 (large effect, dose-response, plausible confounding).
 
-An outcome without ratings is shown with its numbers and "not rated".
+A downgrade or an upgrade needs a reason. Every change writes an audit row (entity
+``grade_rating``, actions ``grade.set`` / ``grade.clear``, ``before``/``after`` =
+``{"outcome", "domain", "value", "reason"}``). An outcome whose design and five domains are not
+all rated shows "not rated" where a rating is missing, and no certainty.
 """
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlmodel import select
 
+from reviewflow.access.guard import require_lead
 from reviewflow.errors import InputError
 from reviewflow.rob.tools import LEVEL
+from reviewflow.store.audit import audit
+from reviewflow.store.engine import Store
+from reviewflow.store.models import GradeRating, utcnow
 
-CERTAINTY_FILE = "certainty.toml"
+ENTITY = "grade_rating"
 DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
+SERIOUSNESS = ("not serious", "serious", "very serious")
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "design": ("randomised", "observational"),
+    **{d: SERIOUSNESS for d in DOMAINS[:4]},
+    "publication_bias": ("undetected", "strongly suspected"),
+    "upgrade": ("0", "1", "2"),
+}
+LABELS = {"design": "design", "risk_of_bias": "risk of bias", "inconsistency": "inconsistency",
+          "indirectness": "indirectness", "imprecision": "imprecision",
+          "publication_bias": "publication bias", "upgrade": "upgrade"}  # fmt: skip
 DOWNGRADE = {"not serious": 0, "serious": 1, "very serious": 2, "undetected": 0,
              "strongly suspected": 1}  # fmt: skip
 START = {"randomised": 4, "observational": 2}
 CERTAINTY = {4: "high", 3: "moderate", 2: "low", 1: "very low"}
-KEYS = {*DOMAINS, "design", "upgrade", "notes"}
 NOT_RATED = "not rated"
 
 
 @dataclass(frozen=True)
 class Rating:
-    design: str
-    domains: dict[str, str]
-    upgrade: int
-    notes: str
+    """One outcome's ratings so far: domain → value, and the reasons given."""
+
+    outcome: str
+    values: dict[str, str]
+    reasons: dict[str, str] = field(default_factory=dict)
+    decided_by: dict[str, str] = field(default_factory=dict)
 
     @property
-    def certainty(self) -> str:
-        level = START[self.design] - sum(DOWNGRADE[v] for v in self.domains.values())
-        return CERTAINTY[max(1, min(4, level + self.upgrade))]
+    def complete(self) -> bool:
+        return all(d in self.values for d in ("design", *DOMAINS))
+
+    @property
+    def certainty(self) -> str | None:
+        """high | moderate | low | very low, or None until the design and every domain are
+        rated."""
+        if not self.complete:
+            return None
+        level = START[self.values["design"]] - sum(DOWNGRADE[self.values[d]] for d in DOMAINS)
+        return CERTAINTY[max(1, min(4, level + int(self.values.get("upgrade", "0"))))]
+
+    @property
+    def notes(self) -> str:
+        return "; ".join(f"{LABELS[d]}: {self.reasons[d]}" for d in ALLOWED if d in self.reasons)
 
 
-def load_ratings(path: Path) -> dict[str, Rating]:
-    """The ratings of ``certainty.toml`` (none when the file does not exist)."""
-    if not path.exists():
-        return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path.name}: not valid TOML ({exc})") from None
-    out = {}
-    for outcome, table in data.items():
-        where = f"{path.name}: [{outcome}]"
-        if not isinstance(table, dict):
-            raise InputError(f"{where}: expected a table of ratings")
-        unknown = set(table) - KEYS
-        if unknown:
-            raise InputError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-        design = table.get("design", "")
-        if design not in START:
-            raise InputError(f"{where}: design must be one of {', '.join(START)}")
-        domains = {}
-        for d in DOMAINS:
-            value = table.get(d, "")
-            allowed = (
-                ("undetected", "strongly suspected")
-                if d == "publication_bias"
-                else ("not serious", "serious", "very serious")
+def normalise(domain: str, value: str) -> tuple[str, str]:
+    """``risk-of-bias`` → ``risk_of_bias``, ``not-serious`` → ``not serious``."""
+    return domain.strip().replace("-", "_"), " ".join(value.replace("-", " ").split())
+
+
+def _needs_reason(domain: str, value: str) -> bool:
+    return DOWNGRADE.get(value, 0) > 0 or (domain == "upgrade" and value not in ("", "0"))
+
+
+def _state(outcome: str, domain: str, value: str, reason: str) -> dict[str, str]:
+    return {"outcome": outcome, "domain": domain, "value": value, "reason": reason}
+
+
+def set_ratings(
+    store: Store, actor: str, outcome: str, values: Mapping[str, str],
+    reasons: Mapping[str, str] | None = None, outcomes: Collection[str] | None = None,
+) -> Rating:  # fmt: skip
+    """Set (``""`` clears) ratings of ``outcome`` in one transaction, after checking them all
+    (a bad one sets none); ``outcomes``: the outcomes the forms know, when given. The
+    adjudicator's; audited. Returns the outcome's ratings after it."""
+    require_lead(store, "GRADE ratings", "the review team's certainty judgements")
+    reasons = dict(reasons or {})
+    where = f"grade: {outcome}"
+    if outcomes is not None and outcome not in outcomes:
+        known = ", ".join(sorted(outcomes)) or "none"
+        raise InputError(f"{where}: no outcome of that name in the forms (outcomes: {known})")
+    if not values:
+        raise InputError(f"{where}: give at least one DOMAIN=RATING")
+    for domain in reasons:
+        if domain not in values:
+            raise InputError(f"{where}: a reason for {domain!r}, which is not being rated")
+    for domain, value in values.items():
+        if domain not in ALLOWED:
+            raise InputError(f"{where}: no GRADE domain {domain!r} ({', '.join(ALLOWED)})")
+        if value and value not in ALLOWED[domain]:
+            raise InputError(
+                f"{where}: {value!r} is not a rating of {domain} ({' / '.join(ALLOWED[domain])})"
             )
-            if value not in allowed:
-                raise InputError(f"{where}: {d} must be one of {', '.join(allowed)}")
-            domains[d] = value
-        upgrade = table.get("upgrade", 0)
-        if not isinstance(upgrade, int) or not 0 <= upgrade <= 2:
-            raise InputError(f"{where}: upgrade must be 0, 1 or 2")
-        out[outcome] = Rating(design, domains, upgrade, str(table.get("notes", "")))
+        if _needs_reason(domain, value) and not reasons.get(domain, "").strip():
+            change = "an upgrade" if domain == "upgrade" else "a downgrade"
+            raise InputError(
+                f"{where}: {domain} = {value!r} is {change} and needs a reason "
+                f"(--reason {domain}=TEXT)"
+            )
+    with store.write() as s:
+        rows = {r.domain: r for r in s.exec(select(GradeRating).where(
+            GradeRating.outcome == outcome)).all()}  # fmt: skip
+        for domain, value in values.items():
+            row, reason = rows.get(domain), reasons.get(domain, "").strip()
+            before = None if row is None else _state(outcome, domain, row.value, row.reason)
+            if not value:
+                if row is not None:
+                    s.delete(row)
+                    audit(s, actor, "grade.clear", ENTITY, row.id, before, None)
+                continue
+            if row is not None and (row.value, row.reason) == (value, reason):
+                continue
+            row = row or GradeRating(outcome=outcome, domain=domain, value=value)
+            row.value, row.reason, row.decided_by, row.decided_at = value, reason, actor, utcnow()
+            s.add(row)
+            s.flush()
+            audit(s, actor, "grade.set", ENTITY, row.id, before,
+                  _state(outcome, domain, value, reason))  # fmt: skip
+    return ratings(store).get(outcome, Rating(outcome, {}))
+
+
+def ratings(store: Store) -> dict[str, Rating]:
+    """outcome → its ratings, for every outcome with at least one."""
+    out: dict[str, Rating] = {}
+    with store.read() as s:
+        for row in s.exec(select(GradeRating).order_by(GradeRating.outcome)).all():
+            r = out.setdefault(row.outcome, Rating(row.outcome, {}))
+            r.values[row.domain] = row.value
+            r.decided_by[row.domain] = row.decided_by
+            if row.reason:
+                r.reasons[row.domain] = row.reason
     return out
 
 
@@ -128,7 +196,7 @@ SOF_COLUMNS = list(SofRow.__dataclass_fields__)
 
 
 def _rated(rating: Rating | None, domain: str, shown: str) -> str:
-    value = NOT_RATED if rating is None else rating.domains[domain]
+    value = NOT_RATED if rating is None else rating.values.get(domain, NOT_RATED)
     return f"{value} ({shown})" if shown else value
 
 
@@ -179,7 +247,7 @@ def sof_row(
         indirectness=_rated(rating, "indirectness", ""),
         imprecision=_rated(rating, "imprecision", ci),
         publication_bias=_rated(rating, "publication_bias", egger_shown),
-        certainty=NOT_RATED if rating is None else rating.certainty,
+        certainty=(rating and rating.certainty) or NOT_RATED,
         notes="" if rating is None else rating.notes,
     )
 
@@ -206,5 +274,6 @@ def write_sof(rows: Sequence[SofRow], out: Path, stem: str = "summary_of_finding
 GRADE_NOTE = (
     "Certainty starts high for randomised trials and low for observational studies, goes down "
     "one level per serious concern (two per very serious) and up for reasons to upgrade; "
-    "the ratings are the reviewers' (certainty.toml), the numbers in brackets are reviewflow's."
+    "the ratings are the review team's (reviewflow grade set), the numbers in brackets are "
+    "reviewflow's."
 )

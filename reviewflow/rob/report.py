@@ -141,27 +141,34 @@ def certainty_section(
     files: list[Path],
 ) -> html.Section:
     """The GRADE summary-of-findings table of the pooled outcomes (``rows``: the report's
-    PooledRow list; ``results``: outcome key → pooled result); ratings from certainty.toml."""
-    from reviewflow.rob.grade import CERTAINTY_FILE, GRADE_NOTE, load_ratings, sof_row, write_sof
+    PooledRow list; ``results``: outcome key → pooled result); ratings from the database
+    (``reviewflow grade set``)."""
+    from reviewflow.rob.grade import GRADE_NOTE, ratings, sof_row, write_sof
 
     section = html.Section("certainty", "Certainty of evidence (GRADE summary of findings)")
     if not rows:
         section.absent = "No outcome was pooled, so there is no summary of findings."
         return section
-    ratings = load_ratings(root / CERTAINTY_FILE)
+    rated = ratings(store)
     overall = overall_by_study(store)
     sof = [
-        sof_row(r.outcome, r.label, results[r.outcome], r.result, ratings.get(r.outcome), overall)
+        sof_row(r.outcome, r.label, results[r.outcome], r.result, rated.get(r.outcome), overall)
         for r in rows
     ]
     files += write_sof(sof, out)
     section.body.append(
         html.table([s.table_row() for s in sof], numeric=["Studies (k)", "Participants"])
     )
-    unrated = [r.label for r in rows if r.outcome not in ratings]
+    unrated = [r.label for r in rows if r.outcome not in rated or not rated[r.outcome].complete]
     if unrated:
         section.body.append(
-            f"<p class=meta>Not rated yet in {CERTAINTY_FILE}: {escape(', '.join(unrated))}.</p>"
+            "<p class=meta>Not rated yet (reviewflow grade set OUTCOME DOMAIN=RATING…): "
+            f"{escape(', '.join(unrated))}.</p>"
+        )
+    if (root / "certainty.toml").exists():
+        section.body.append(
+            "<p class=meta>certainty.toml is no longer read: the ratings live in the database "
+            "(reviewflow grade set, audited).</p>"
         )
     section.body.append(f"<p class=meta>{escape(GRADE_NOTE)}</p>")
     section.files += [

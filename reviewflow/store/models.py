@@ -345,6 +345,22 @@ class RobConsensus(SQLModel, table=True):
     decided_at: datetime = Field(default_factory=utcnow)
 
 
+class GradeRating(SQLModel, table=True):
+    """The review team's GRADE rating of one domain of one outcome (``reviewflow grade set``).
+    domain: design | risk_of_bias | inconsistency | indirectness | imprecision |
+    publication_bias | upgrade; a downgrade or an upgrade carries its reason."""
+
+    __tablename__ = "grade_rating"
+    __table_args__ = (UniqueConstraint("outcome", "domain"),)
+    id: int | None = Field(default=None, primary_key=True)
+    outcome: str = Field(max_length=200, index=True)
+    domain: str = Field(max_length=40)
+    value: str = Field(max_length=40)
+    reason: str = _text()
+    decided_by: str = Field(default="", max_length=200)
+    decided_at: datetime = Field(default_factory=utcnow)
+
+
 class AuditEntry(SQLModel, table=True):
     """Who changed what, when, from what to what. Append-only."""
 

@@ -16,6 +16,7 @@ from reviewflow.extraction.forms import load_form
 from reviewflow.extraction.sheet_import import import_sheet
 from reviewflow.report.folder import build_report
 from reviewflow.rob import assess
+from reviewflow.rob.grade import set_ratings
 from reviewflow.rob.report import exclude_risk
 from reviewflow.rob.tools import HIGH, LOW, SOME
 from tests.conftest import run_cli
@@ -24,15 +25,10 @@ from tests.extraction.helpers import PRITZ, VASOSPASM_FORM, pritz_counts
 
 GOLDEN = Path(__file__).parents[1] / "pooling" / "golden" / "metafor_measures.json"
 TOOL = "jbi-case-series"
-CERTAINTY = """[improvement]
-design = "observational"
-risk_of_bias = "serious"
-inconsistency = "not serious"
-indirectness = "not serious"
-imprecision = "not serious"
-publication_bias = "strongly suspected"
-notes = "case series; Egger's test"
-"""
+CERTAINTY = {"design": "observational", "risk_of_bias": "serious",
+             "inconsistency": "not serious", "indirectness": "not serious",
+             "imprecision": "not serious", "publication_bias": "strongly suspected"}  # fmt: skip
+WHY = {"risk_of_bias": "case series", "publication_bias": "Egger's test"}
 
 
 @pytest.fixture
@@ -62,7 +58,7 @@ def assessed(review: Review) -> tuple[Review, dict[str, str]]:
     assert (left.study, left.item, left.values) == (names[5], "overall",
                                                      {"reviewer1": LOW, "reviewer2": SOME})  # fmt: skip
     assess.set_consensus(review.store, "adjudicator", left.study_id, TOOL, "overall", LOW)
-    (review.workspace.root / "certainty.toml").write_text(CERTAINTY, encoding="utf-8")
+    set_ratings(review.store, "adjudicator", "improvement", CERTAINTY, WHY)
     return review, expected
 
 
@@ -98,6 +94,7 @@ def test_the_report_has_risk_of_bias_plots_a_table_and_the_summary_of_findings(
     assert row["inconsistency"].startswith("not serious (I² = ")
     # observational: low (2), minus risk of bias and publication bias: very low
     assert row["certainty"] == "very low"
+    assert row["notes"] == "risk of bias: case series; publication bias: Egger's test"
     for suffix in ("md", "html"):
         assert "very low" in (out / f"summary_of_findings.{suffix}").read_text(encoding="utf-8")
 

@@ -157,6 +157,18 @@ def test_risk_of_bias_answers_are_private_too(pg_team: PgTeam) -> None:
     b.dispose()
 
 
+def test_grade_ratings_are_the_leads_to_write_and_all_read(pg_team: PgTeam) -> None:
+    from reviewflow.rob.grade import set_ratings
+
+    lead = as_role(pg_team, "adjudicator")
+    set_ratings(lead, "adjudicator", "mortality", {"design": "observational"})
+    with raw(pg_team, "reviewer1") as conn:
+        assert conn.execute("SELECT value FROM grade_rating").fetchall() == [("observational",)]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE grade_rating SET value = 'randomised'")
+    lead.dispose()
+
+
 def test_the_lead_sees_everything_and_alone_resolves(pg_team: PgTeam) -> None:
     a, b = as_role(pg_team, "reviewer1"), as_role(pg_team, "reviewer2")
     rid = pg_team.ids[0]
