@@ -56,6 +56,7 @@ class Task:
     key: str
     label: str
     lead_only: bool = False
+    reviewers_only: bool = False  # risk of bias: the adjudicator settles, does not assess
 
 
 TASKS = (
@@ -75,7 +76,11 @@ TASKS = (
 
 
 def tasks_for(who: access.Identity) -> list[Task]:
-    return [t for t in TASKS if who.is_lead or not t.lead_only]
+    return [
+        t
+        for t in TASKS
+        if not (t.lead_only and not who.is_lead) and not (t.reviewers_only and who.is_lead)
+    ]
 
 
 class Done(Message):
