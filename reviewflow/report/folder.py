@@ -465,7 +465,9 @@ def _database_name(store: Store, ws: Workspace) -> str:
     (``db/reviewflow.sqlite``), never the author's own folders; a server by its redacted URL."""
     if not store.is_sqlite:
         return store.display_url
-    path = Path(store.url.removeprefix("sqlite:///")).resolve()
+    from sqlalchemy.engine import make_url
+
+    path = Path(make_url(store.url).database or "").resolve()  # the URL is percent-encoded
     try:
         return f"the review's SQLite database {path.relative_to(ws.root.resolve()).as_posix()}"
     except ValueError:

@@ -4,6 +4,7 @@ names works from ``init`` to the report (its database stays inside the review fo
 
 from __future__ import annotations
 
+import html
 import shutil
 from pathlib import Path
 
@@ -80,4 +81,7 @@ def test_a_review_with_any_folder_name_works(tmp_path: Path, name: str) -> None:
     _check_links(index)
     text = index.read_text(encoding="utf-8")
     assert ris.name in text.replace("&amp;", "&")  # the search log names the file
-    assert str(root / "db" / "reviewflow.sqlite") in text.replace("&amp;", "&")
+    # the database by its place in the review (decoded from its URL), never the author's folders
+    shown = html.unescape(text)
+    assert "the review's SQLite database db/reviewflow.sqlite" in shown
+    assert str(root) not in shown
