@@ -14,6 +14,7 @@ Arial/Helvetica first, never overflows a box in a browser either.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 from reviewflow.report.prisma import Column, PrismaCounts
@@ -36,6 +37,7 @@ _BOLD = [
     1466, 1010, 1219, 979, 1458, 1335, 1892, 1321, 1335, 1192, 1458, 748, 1458, 1716,
 ]  # fmt: skip
 NBSP = "\u00a0"  # joins "(n = 12)" so a count never breaks across lines
+_NOT_TEXT = ("Cc", "Zl", "Zp", "Cs")  # Unicode categories drawn as nothing (plain())
 _WIDEST = 2259  # any other character is measured as the widest glyph: never an overflow
 
 FONT_SIZE = 14.0
@@ -64,11 +66,21 @@ def text_width(text: str, size: float = FONT_SIZE, bold: bool = False) -> float:
     return units * size / 2048
 
 
+def plain(text: str) -> str:
+    """``text`` with each control character (CR, LF, tab, C0/C1 controls), line or paragraph
+    separator, surrogate and U+FFFE/U+FFFF a space: source names and reasons come from other
+    programs, and these are illegal in XML (the SVG) or drawn as a missing glyph (PNG/PDF)."""
+    return "".join(
+        " " if unicodedata.category(ch) in _NOT_TEXT or ch in "\ufffe\uffff" else ch for ch in text
+    )
+
+
 def wrap(text: str, width: float, size: float = FONT_SIZE, bold: bool = False) -> list[str]:
-    """Greedy word wrap to ``width`` pixels; a word longer than a line is cut."""
+    """Greedy word wrap to ``width`` pixels; a word longer than a line is cut; control
+    characters are spaces (:func:`plain`)."""
     lines: list[str] = []
     current = ""
-    for word in text.split(" "):
+    for word in plain(text).split(" "):
         if not word:
             continue
         candidate = f"{current} {word}" if current else word

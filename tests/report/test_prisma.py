@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from sqlmodel import select
 from reviewflow.acquire.importer import start_run, store_records
 from reviewflow.report.prisma import NO_REASON, prisma_counts
 from reviewflow.report.prisma_csv import COLUMNS, other_row, prisma_csv
-from reviewflow.report.prisma_layout import build_diagram, text_width, wrap
+from reviewflow.report.prisma_files import save_image
+from reviewflow.report.prisma_layout import build_diagram, plain, text_width, wrap
 from reviewflow.report.prisma_svg import diagram_svg
 from reviewflow.store import Store, open_store
 from reviewflow.store.models import Decision, Record, Reviewer
@@ -165,6 +167,41 @@ def test_text_is_wrapped_inside_its_box(store: Store) -> None:
             assert box.x <= left and left + width <= box.x + box.w, (box.id, line.text)
             assert box.y <= line.y <= box.y + box.h, (box.id, line.text)
     assert wrap("Reports sought for retrieval (n\u00a0=\u00a010)", 120)[-1].endswith("10)")
+
+
+# a source name as another program may write it: CR LF, a tab, a vertical tab, SOH, a C1
+# control, a line separator, U+FFFF; and a reason with a form feed
+NASTY_SOURCE = "PubMed\r\nvia\tOvid\x0b\x01\x85x\u2028y\uffff"
+NASTY_REASON = "Wrong\x0cdose"
+
+
+def test_control_characters_are_spaces_in_the_diagram(store: Store, tmp_path: Path) -> None:
+    assert plain(NASTY_SOURCE) == "PubMed  via Ovid   x y "
+    records = nsaids_records(4)
+    with store.write() as s:
+        a, b = Reviewer(name="a"), Reviewer(name="b")
+        s.add_all([a, b])
+        run = start_run(s, kind="search", source=NASTY_SOURCE, method="database", count=4)
+        store_records(s, run, records)
+        s.flush()
+        ids = s.exec(select(Record.id).order_by(Record.id)).all()
+        for rid in ids:
+            for r in (a, b):
+                s.add(Decision(record_id=rid, reviewer_id=r.id, stage="title-abstract",
+                               decision="include"))  # fmt: skip
+                s.add(Decision(record_id=rid, reviewer_id=r.id, stage="full-text",
+                               decision="exclude", reason=NASTY_REASON))  # fmt: skip
+    diagram = build_diagram(prisma_counts(store, exclusion_reasons=[NASTY_REASON]))
+    root = ET.fromstring(diagram_svg(diagram).encode())  # U+FFFF, SOH: not well-formed XML
+    lines = [t.text or "" for t in root.iter(f"{SVG}text")]
+    assert all(ch.isprintable() or ch == "\u00a0" for line in lines for ch in line), lines
+    text = " ".join(lines).replace("\u00a0", " ")
+    assert "PubMed via Ovid x y (n = 4)" in text and "Wrong dose (n = 4)" in text
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib: "Glyph 13 (\r) missing from font(s)"
+        for fmt in ("png", "pdf"):
+            save_image(diagram, tmp_path / f"prisma.{fmt}", fmt)
+    assert (tmp_path / "prisma.png").stat().st_size > 0
 
 
 def test_csv_keeps_the_template_and_fills_n(store: Store) -> None:
