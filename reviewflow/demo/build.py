@@ -21,6 +21,8 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from html import escape
 from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
@@ -300,15 +302,50 @@ so nothing was extracted or pooled there. The counts here are the published ones
     reviewflow pool hannum2020.csv --events events --total total --subgroup subgroup
 
 Pooled (random effects, REML, logit scale; the same as metafor): {result}.
+Open `index.html`: the pooled result, the forest plot and the GRADE summary-of-findings table.
 Files: `pooled_results.md`, `forest_olfactory_loss.svg`, and `summary_of_findings.md/.csv/.html`:
 the GRADE table's numbers (k, participants, I², the CI, Egger's test). Its ratings say "not
-rated": GRADE ratings are reviewers' judgements, and this example has no reviewers. In a review
-the adjudicator sets them with `reviewflow grade set` (audited; see `reviewflow/rob/grade.py`).
+rated": GRADE ratings are reviewers' judgements, and this example has no reviewers (and no
+risk-of-bias assessment). In a review the adjudicator sets them with `reviewflow grade set`
+(audited; see `reviewflow/rob/grade.py`).
 """
+POOLING_NOTICES = (
+    "NOT the demo review: a published dataset (olfactory loss in 35 COVID-19 studies, Hannum "
+    "et al., Chem Senses 2020;45:865-874; metadat dat.hannum2020) pooled on its own, to show "
+    "pooling and the summary of findings. The counts are the published ones, unchanged.",
+    "Every GRADE rating is 'not rated': ratings are reviewers' judgements, this example has no "
+    "reviewers, and reviewflow does not invent them. The numbers in brackets are computed.",
+)
+
+
+def _pooling_page(row: Any, sof: Any) -> str:
+    from reviewflow.report import html
+    from reviewflow.rob.grade import GRADE_NOTE
+
+    pooled = html.Section("pooled", "Pooled result")
+    pooled.body.append(
+        f"<p>{escape(row.measure_label)}: {escape(row.result)}, k = {row.k}, "
+        f"{row.patients:,} patients (random effects, REML, logit scale)</p>"
+        f'<img class="forest" src="{escape(row.forest_plot, quote=True)}" '
+        f'alt="Forest plot: {escape(row.label, quote=True)}">'
+    )
+    pooled.files += [("pooled_results.md", "Markdown"), ("hannum2020.csv", "the data"),
+                     (row.forest_plot, "forest plot")]  # fmt: skip
+    certainty = html.Section("certainty", "Certainty of evidence (GRADE summary of findings)")
+    certainty.body += [
+        html.table([sof.table_row()], numeric=["Studies (k)", "Participants"]),
+        f"<p class=meta>{escape(GRADE_NOTE)}</p>",
+    ]
+    certainty.files += [(f"summary_of_findings.{x}", x.upper() if x != "md" else "Markdown")
+                        for x in ("md", "csv", "html")]  # fmt: skip
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return html.page("Pooling example (not the demo review)", generated, "hannum2020.csv",
+                     POOLING_NOTICES, [pooled, certainty])  # fmt: skip
 
 
 def _pooling_example(root: Path) -> str:
-    """The published dataset pooled on its own, in its own folder, beside the review."""
+    """The published dataset pooled on its own, in its own folder beside the review, with its
+    own page (index.html): the pooled result, the forest plot, the summary of findings."""
     import pandas as pd
 
     from reviewflow.pooling.analysis import pool
@@ -327,10 +364,12 @@ def _pooling_example(root: Path) -> str:
     # the GRADE table's numbers; the ratings are reviewers' judgements, and nobody rated these
     sof = sof_row(row.outcome, row.label, result, row.result, None, {})
     write_sof([sof], folder)
+    (folder / "index.html").write_text(_pooling_page(row, sof), encoding="utf-8")
     (folder / "README.md").write_text(POOLING_README.format(result=row.result), encoding="utf-8")
     return (
         f"pooling example (published data, NOT this review): {result.k} COVID-19 studies of "
-        f"Hannum et al. 2020 pooled, {row.result}, in {folder.name}/"
+        f"Hannum et al. 2020 pooled, {row.result}, with its forest plot and GRADE summary of "
+        f"findings (ratings: not rated), in {folder.name}/index.html"
     )
 
 
@@ -381,8 +420,9 @@ NOTICES = (
     "the judgements follow from them by the RoB 2 algorithm.",
     "Nothing is extracted or pooled in this review: the NSAIDs records carry no outcome data "
     "offline. A separate pooling example on a published dataset (olfactory loss in 35 COVID-19 "
-    "studies, Hannum et al., Chem Senses 2020;45:865-874; metadat dat.hannum2020) is in the "
-    "folder pooling-example/ beside this report's review; it is not this review.",
+    "studies, Hannum et al., Chem Senses 2020;45:865-874; metadat dat.hannum2020), with its "
+    "forest plot and GRADE summary-of-findings table (ratings: not rated), is "
+    "pooling-example/index.html in the review's folder; it is not this review.",
 )
 
 

@@ -132,3 +132,33 @@ def test_the_included_studies_are_assessed_for_risk_of_bias(demo: tuple[Path, st
     page = (report / "index.html").read_text(encoding="utf-8")
     assert "Risk of bias in included studies" in page and "risk-of-bias assessments" in page
     assert "risk of bias: RoB 2 for 41 studies by two reviewers (SIMULATED answers)" in out
+
+
+def test_the_demo_shows_risk_of_bias_plots_and_a_summary_of_findings(
+    demo: tuple[Path, str],
+) -> None:
+    """The issue's "done when": the review's report has the risk-of-bias plots; the summary of
+    findings is on the pooling example's page (the review pools nothing), its ratings "not
+    rated", never made up; both are named in the demo's output and the report."""
+    import re
+
+    import pandas as pd
+
+    root, out = demo
+    report = root / "report"
+    page = (report / "index.html").read_text(encoding="utf-8")
+    assert 'src="rob_traffic_light_rob2.svg"' in page and 'src="rob_summary_rob2.svg"' in page
+    assert "No outcome was pooled, so there is no summary of findings." in page
+    assert "pooling-example/index.html" in page and "pooling-example/index.html" in out
+    example = root / "pooling-example"
+    shown = (example / "index.html").read_text(encoding="utf-8")
+    assert "NOT the demo review" in shown and "GRADE summary of findings" in shown
+    for link in re.findall(r'(?:href|src)="([^"#:]+)"', shown):
+        assert (example / link).exists(), link
+    (row,) = pd.read_csv(example / "summary_of_findings.csv").to_dict("records")
+    assert (row["k"], row["participants"]) == (35, 16349)  # the published counts
+    assert "16,349" in shown and "48% (95% CI 38% to 58%)" in shown
+    for domain in ("risk_of_bias", "inconsistency", "indirectness", "imprecision",
+                   "publication_bias", "certainty"):  # fmt: skip
+        assert row[domain].startswith("not rated"), domain
+    assert shown.count("not rated (") == 4 and "0 of 35 studies assessed" in shown
