@@ -414,11 +414,32 @@ class ScreeningScreen(Screen[None]):
             return None
         return self.shown.view.record_id, self.shown.position
 
+    def off_sample(self, position: int) -> bool:
+        """Whether deciding the record at ``position`` would spoil the stopping rule's random
+        sample: once sampling has begun, only the sample's next record may be decided (a record
+        picked by the reviewer is no random draw, and a revised decision would move in the
+        order of decisions the rule reads). Said in one line when so."""
+        ranking = self.ranking
+        if self.order != "relevance" or ranking is None or not ranking.stopping.sampling:
+            return False
+        with self.queue_lock:
+            next_up = self._queue().next_undecided()
+        if position == next_up:
+            return False
+        self.notify(
+            "random sampling for the stopping rule has begun: decide the records in the "
+            "sample's order (space goes to the next one)",
+            severity="warning",
+        )
+        return True
+
     def action_decide(self, decision: str) -> None:
         current = self._current()
         if current is None or self.saving:
             return
         record_id, position = current
+        if self.off_sample(position):
+            return
         if decision == "exclude" and self.setup.stage == flow.FULL_TEXT:
 
             def with_reason(reason: str | None) -> None:
@@ -480,6 +501,12 @@ class ScreeningScreen(Screen[None]):
 
     def action_toggle_order(self) -> None:
         if self.setup.stage != flow.TITLE_ABSTRACT:
+            return
+        if self.ranking is not None and self.ranking.stopping.sampling:
+            self.notify(
+                "random sampling for the stopping rule has begun: the order stays the sample's",
+                severity="warning",
+            )
             return
         self.order = "import" if self.order == "relevance" else "relevance"
         if self.order == "relevance":
