@@ -3,7 +3,7 @@
 A :class:`Ranker` is built from the records' texts only (TF-IDF is fitted on the words, never
 on a label) and learns from the labels it is given, nothing else: whoever calls :meth:`fit`
 decides which decisions the model sees (one reviewer's own, in the screening queue; those
-revealed so far, in a simulation). Plain numpy and scikit-learn; no model is downloaded.
+revealed so far, in a simulation). Plain numpy and scipy.sparse (:mod:`.linear`); no model is downloaded.
 
 The classifier was chosen by measurement on Cohen et al.'s (2006) three sets (README, "Screening
 prioritisation"): see :data:`CLASSIFIERS` for the candidates tried.

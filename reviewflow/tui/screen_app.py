@@ -33,7 +33,7 @@ from reviewflow.tui.widgets.dialogs import ChoicePrompt, HelpScreen, SearchPromp
 from reviewflow.tui.widgets.record_panel import RecordPanel
 from reviewflow.tui.widgets.text_screen import TextScreen
 
-if TYPE_CHECKING:  # numpy and scikit-learn load only when the relevance order is asked for
+if TYPE_CHECKING:  # numpy and scipy load only when the relevance order is asked for
     from reviewflow.screening.prioritise import Ranking, RelevanceOrder
 
 DECISION_STYLE = {"include": "bold green", "exclude": "bold red", "maybe": "bold yellow"}
