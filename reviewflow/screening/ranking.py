@@ -36,6 +36,19 @@ def _svm() -> Classifier:
     return LinearSVM(C=0.05)  # = scikit-learn's LinearSVC(C=0.05), without importing it
 
 
+# LinearSVM solves in the span of the labelled records (a dense n x n system: fast and free of
+# scikit-learn's import for the few hundred labels of a start, cubic in n); past this many
+# labels scikit-learn's liblinear solves the same problem (LinearSVC: squared hinge, the bias
+# regularised as a feature of 1), whose cost grows with the labels only linearly
+DENSE_LIMIT = 1000
+
+
+def _liblinear(c: float) -> Classifier:
+    from sklearn.svm import LinearSVC
+
+    return LinearSVC(C=c, loss="squared_hinge", tol=1e-6, max_iter=10_000, random_state=0)
+
+
 def _logistic() -> Classifier:
     from sklearn.linear_model import LogisticRegression
 
@@ -112,7 +125,10 @@ class Ranker:
             return False
         model = self._make()
         weight = None if self._ratio is None else _weights(y, self._ratio)
-        if isinstance(model, LinearSVM):
+        if isinstance(model, LinearSVM) and len(idx) > DENSE_LIMIT:
+            model = _liblinear(model.C)  # the same problem; its cost grows with the labels
+            model.fit(self.features[idx], y, sample_weight=weight)
+        elif isinstance(model, LinearSVM):
             model.fit(self.features[idx], y, sample_weight=weight, gram=self._gram_of(idx))
         else:
             model.fit(self.features[idx], y, sample_weight=weight)

@@ -12,6 +12,7 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from reviewflow.screening import ranking
 from reviewflow.screening.linear import LinearSVM, tfidf
 from reviewflow.screening.ranking import Ranker, _weights
 from reviewflow.screening.simulation import read_labelled
@@ -75,6 +76,27 @@ def test_the_rankers_reused_gram_matrix_gives_the_same_scores(
     fresh = Ranker(texts)
     fresh.fit(known)
     assert np.allclose(grown.scores, fresh.scores, atol=1e-10)  # type: ignore[arg-type]
+
+
+def test_past_the_dense_limit_liblinear_solves_the_same_problem(
+    data: tuple[list[str], np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many labels (a reviewer far into a big search): the ranker hands the same problem to
+    liblinear, whose cost grows linearly with the labels; the scores stay those of the exact
+    optimum."""
+    texts, labels = data
+    known = {i: bool(labels[i]) for i in range(len(texts))}
+    exact = Ranker(texts)
+    exact.fit(known)
+    monkeypatch.setattr(ranking, "DENSE_LIMIT", 100)
+    fitted: list[object] = []
+    real = ranking._liblinear
+    monkeypatch.setattr(ranking, "_liblinear", lambda c: fitted.append(c) or real(c))
+    big = Ranker(texts)
+    big.fit(known)
+    assert fitted == [0.05]  # liblinear ran, with the same C
+    assert exact.scores is not None and big.scores is not None
+    assert np.abs(exact.scores - big.scores).max() < 1e-4
 
 
 def test_simulate_imports_neither_scikit_learn_nor_pandas_nor_the_store(tmp_path: Path) -> None:
