@@ -29,8 +29,14 @@ STAGE_CHOICE = click.Choice(["title-abstract", "full-text"])
     help="Adjudicator: stop title/abstract screening where NAME's stopping rule has reached its "
     "recall target; records no reviewer has screened are marked ineligible by automation.",
 )  # fmt: skip
+@click.option(
+    "--undo-stop", is_flag=True,
+    help="Adjudicator: undo --stop; the records it marked ineligible go back into every queue.",
+)  # fmt: skip
 @pass_app
-def screen(app: AppContext, reviewer: str, stage: str, order: str, stop: bool) -> None:
+def screen(
+    app: AppContext, reviewer: str, stage: str, order: str, stop: bool, undo_stop: bool
+) -> None:
     """Screen records one at a time, blinded to the other reviewers (a terminal app).
 
     Keys: i include, e exclude, m maybe, u undo, n note, → ← next/previous, g go to,
@@ -42,13 +48,21 @@ def screen(app: AppContext, reviewer: str, stage: str, order: str, stop: bool) -
     ws = app.workspace()
     config = ws.config
     config.reviewer(reviewer)  # a clear error when the name is not in review.toml
-    if stop:
+    if stop or undo_stop:
         from reviewflow.screening.prioritise import stop_screening
+        from reviewflow.screening.prioritise import undo_stop as undo
 
+        option = "--stop" if stop else "--undo-stop"
+        if stop and undo_stop:
+            raise InputError("--stop and --undo-stop: give one")
         if stage != "title-abstract":
-            raise InputError("--stop is for title/abstract screening")
+            raise InputError(f"{option} is for title/abstract screening")
         store = app.as_lead()
         who = store.identity.name if store.identity else (app.user or "adjudicator")
+        if undo_stop:
+            restored = undo(store, who)
+            click.echo(f"{restored:,} records back in the title/abstract queues (the stop undone)")
+            return
         record = stop_screening(store, who, reviewer)
         click.echo(record.note)
         return

@@ -186,6 +186,38 @@ def stop_screening(
     return StopRecord(reviewer, state, len(left), len(members) - len(left), note)
 
 
+STOP_UNDO_ACTION = "screening.stop.undo"
+STOP_NOTE = "Title/abstract screening was stopped"  # how methods_sentence begins
+
+
+def _stopped(note: str) -> bool:
+    return note.startswith(STOP_NOTE)
+
+
+def undo_stop(store: Store, by: str) -> int:
+    """Put the records a decision to stop screening left unscreened back into every reviewer's
+    queue (the adjudicator; audited with what was removed). Returns how many."""
+    require_lead(store, "undoing a stop of screening")
+    with store.write() as s:
+        rows = [
+            r
+            for r in s.execute(
+                select(PrescreenRemoval).where(PrescreenRemoval.reason_kind == "automation")
+            ).scalars()
+            if _stopped(r.note)
+        ]
+        if not rows:
+            raise ReviewflowError("screening has not been stopped: nothing to undo")
+        before = {
+            "record_ids": sorted(r.record_id for r in rows),
+            "notes": sorted({r.note for r in rows}),
+        }
+        for r in rows:
+            s.delete(r)
+        audit(s, by, STOP_UNDO_ACTION, "prescreen_removal", None, before, {"restored": len(rows)})
+    return len(rows)
+
+
 def stop_notes(store: Store) -> list[str]:
     """The methods sentences of the decisions to stop screening (for the report)."""
     with store.read() as s:
@@ -194,4 +226,4 @@ def stop_notes(store: Store) -> list[str]:
             .where(PrescreenRemoval.reason_kind == "automation", col(PrescreenRemoval.note) != "")
             .distinct()
         ).scalars()
-        return [n for n in rows if n.startswith("Title/abstract screening was stopped")]
+        return [n for n in rows if _stopped(n)]

@@ -3,7 +3,7 @@
 A :class:`Ranker` is built from the records' texts only (TF-IDF is fitted on the words, never
 on a label) and learns from the labels it is given, nothing else: whoever calls :meth:`fit`
 decides which decisions the model sees (one reviewer's own, in the screening queue; those
-revealed so far, in a simulation). Plain numpy and scikit-learn; no model is downloaded.
+revealed so far, in a simulation). Plain numpy and scipy.sparse (:mod:`.linear`); no model is downloaded.
 
 The classifier was chosen by measurement on Cohen et al.'s (2006) three sets (README, "Screening
 prioritisation"): see :data:`CLASSIFIERS` for the candidates tried.
@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
+
+from reviewflow.screening.linear import LinearSVM, tfidf
 
 
 class Classifier(Protocol):
@@ -31,9 +33,20 @@ def _weights(y: np.ndarray, ratio: float) -> np.ndarray:
 
 
 def _svm() -> Classifier:
+    return LinearSVM(C=0.05)  # = scikit-learn's LinearSVC(C=0.05), without importing it
+
+
+# LinearSVM solves in the span of the labelled records (a dense n x n system: fast and free of
+# scikit-learn's import for the few hundred labels of a start, cubic in n); past this many
+# labels scikit-learn's liblinear solves the same problem (LinearSVC: squared hinge, the bias
+# regularised as a feature of 1), whose cost grows with the labels only linearly
+DENSE_LIMIT = 1000
+
+
+def _liblinear(c: float) -> Classifier:
     from sklearn.svm import LinearSVC
 
-    return LinearSVC(C=0.05, loss="squared_hinge", random_state=0)
+    return LinearSVC(C=c, loss="squared_hinge", tol=1e-6, max_iter=10_000, random_state=0)
 
 
 def _logistic() -> Classifier:
@@ -91,21 +104,17 @@ class Ranker:
         seed: int = 0,
         make_classifier: Callable[[], Classifier] | None = None,
     ) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         self.settings = settings or RankerSettings()
         if self.settings.classifier not in CLASSIFIERS:
             raise ValueError(f"unknown classifier {self.settings.classifier!r}")
         make, self._ratio = CLASSIFIERS[self.settings.classifier]
         self._make = make_classifier or make
-        vectorizer = TfidfVectorizer(
-            ngram_range=(1, self.settings.ngram_max), sublinear_tf=True, max_df=0.95
-        )
-        self.features = vectorizer.fit_transform(list(texts))
+        self.features = tfidf(texts, ngram_max=self.settings.ngram_max, max_df=0.95)
         self.n = len(texts)
         # ties (before any model, or equal scores) are broken by a seeded random order
         self._tiebreak = np.random.default_rng(seed).permutation(self.n)
         self.scores: np.ndarray | None = None
+        self._gram: tuple[np.ndarray, np.ndarray] = (np.zeros(0, dtype=np.intp), np.zeros((0, 0)))
 
     def fit(self, labels: Mapping[int, bool]) -> bool:
         """Train on ``labels`` (record index -> included) and rescore every record. Needs one
@@ -116,7 +125,13 @@ class Ranker:
             return False
         model = self._make()
         weight = None if self._ratio is None else _weights(y, self._ratio)
-        model.fit(self.features[idx], y, sample_weight=weight)
+        if isinstance(model, LinearSVM) and len(idx) > DENSE_LIMIT:
+            model = _liblinear(model.C)  # the same problem; its cost grows with the labels
+            model.fit(self.features[idx], y, sample_weight=weight)
+        elif isinstance(model, LinearSVM):
+            model.fit(self.features[idx], y, sample_weight=weight, gram=self._gram_of(idx))
+        else:
+            model.fit(self.features[idx], y, sample_weight=weight)
         m: Any = model
         if hasattr(m, "decision_function"):
             self.scores = np.asarray(m.decision_function(self.features), dtype=float)
@@ -124,6 +139,21 @@ class Ranker:
             joint = m.predict_joint_log_proba(self.features)
             self.scores = np.asarray(joint[:, 1] - joint[:, 0], dtype=float)
         return True
+
+    def _gram_of(self, idx: np.ndarray) -> np.ndarray:
+        """``x @ x.T`` of the rows ``idx``; the rows of the last call are reused when ``idx``
+        starts with them (labels arrive one at a time)."""
+        old, gram = self._gram
+        if len(old) > len(idx) or not np.array_equal(idx[: len(old)], old):
+            old, gram = idx[:0], np.zeros((0, 0))
+        new = self.features[idx[len(old) :]]
+        cross = (new @ self.features[idx].T).toarray()
+        full = np.empty((len(idx), len(idx)))
+        full[: len(old), : len(old)] = gram
+        full[len(old) :, :] = cross
+        full[: len(old), len(old) :] = cross[:, : len(old)].T
+        self._gram = (idx.copy(), full)
+        return full
 
     def order(self, candidates: Sequence[int] | np.ndarray) -> list[int]:
         """``candidates`` from most to least relevant by the last model (ties: seeded order)."""

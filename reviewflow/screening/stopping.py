@@ -43,13 +43,15 @@ class StoppingSettings:
 def p_value(pool: int, r_before: int, sample_n: int, sample_k: int, target: float) -> float:
     """The p-value of "recall < target" after ``sample_k`` includes in ``sample_n`` random draws
     from ``pool`` unscreened records, ``r_before`` includes having been found before the draws."""
-    from scipy.stats import hypergeom
-
     r_seen = r_before + sample_k
     k_h0 = math.floor(r_seen / target - r_before + 1)
     if k_h0 > pool:
         return 1.0  # so many includes cannot fit in the pool: H0 is false, but we cannot say
-    return float(hypergeom.cdf(sample_k, pool, k_h0, sample_n))
+    # the hypergeometric distribution's cdf at sample_k, counted exactly (integers)
+    ways = sum(
+        math.comb(k_h0, i) * math.comb(pool - k_h0, sample_n - i) for i in range(sample_k + 1)
+    )
+    return ways / math.comb(pool, sample_n)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from reviewflow.tui.widgets.dialogs import ChoicePrompt, HelpScreen, SearchPromp
 from reviewflow.tui.widgets.record_panel import RecordPanel
 from reviewflow.tui.widgets.text_screen import TextScreen
 
-if TYPE_CHECKING:  # numpy and scikit-learn load only when the relevance order is asked for
+if TYPE_CHECKING:  # numpy and scipy load only when the relevance order is asked for
     from reviewflow.screening.prioritise import Ranking, RelevanceOrder
 
 DECISION_STYLE = {"include": "bold green", "exclude": "bold red", "maybe": "bold yellow"}
@@ -428,11 +428,32 @@ class ScreeningScreen(Screen[None]):
             return None
         return self.shown.view.record_id, self.shown.position
 
+    def off_sample(self, position: int) -> bool:
+        """Whether deciding the record at ``position`` would spoil the stopping rule's random
+        sample: once sampling has begun, only the sample's next record may be decided (a record
+        picked by the reviewer is no random draw, and a revised decision would move in the
+        order of decisions the rule reads). Said in one line when so."""
+        ranking = self.ranking
+        if self.order != "relevance" or ranking is None or not ranking.stopping.sampling:
+            return False
+        with self.queue_lock:
+            next_up = self._queue().next_undecided()
+        if position == next_up:
+            return False
+        self.notify(
+            "random sampling for the stopping rule has begun: decide the records in the "
+            "sample's order (space goes to the next one)",
+            severity="warning",
+        )
+        return True
+
     def action_decide(self, decision: str) -> None:
         current = self._current()
         if current is None or self.saving:
             return
         record_id, position = current
+        if self.off_sample(position):
+            return
         if decision == "exclude" and self.setup.stage == flow.FULL_TEXT:
 
             def with_reason(reason: str | None) -> None:
@@ -499,6 +520,12 @@ class ScreeningScreen(Screen[None]):
 
     def action_toggle_order(self) -> None:
         if self.setup.stage != flow.TITLE_ABSTRACT:
+            return
+        if self.ranking is not None and self.ranking.stopping.sampling:
+            self.notify(
+                "random sampling for the stopping rule has begun: the order stays the sample's",
+                severity="warning",
+            )
             return
         self.order = "import" if self.order == "relevance" else "relevance"
         if self.order == "relevance":

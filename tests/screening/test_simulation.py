@@ -116,9 +116,12 @@ def _p_by_counting(pool: int, r_before: int, n: int, k: int, target: float) -> f
 def test_the_stopping_p_value_matches_counting(
     pool: int, r_before: int, n: int, k: int, target: float
 ) -> None:
-    assert p_value(pool, r_before, n, k, target) == pytest.approx(
-        _p_by_counting(pool, r_before, n, k, target), rel=1e-9
-    )
+    from scipy.stats import hypergeom
+
+    p = p_value(pool, r_before, n, k, target)
+    assert p == pytest.approx(_p_by_counting(pool, r_before, n, k, target), rel=1e-9)
+    big_k = math.floor((r_before + k) / target - r_before + 1)
+    assert p == pytest.approx(hypergeom.cdf(k, pool, big_k, n), rel=1e-9)
 
 
 def test_the_stopping_rule_samples_after_the_patience_and_stops_on_its_test(data: Any) -> None:

@@ -15,7 +15,12 @@ from reviewflow.report.folder import build_report
 from reviewflow.report.prisma import prisma_counts
 from reviewflow.screening import flow
 from reviewflow.screening.decisions import decide
-from reviewflow.screening.prioritise import reviewer_stop_state, stop_notes, stop_screening
+from reviewflow.screening.prioritise import (
+    reviewer_stop_state,
+    stop_notes,
+    stop_screening,
+    undo_stop,
+)
 from reviewflow.screening.queue import ScreeningQueue
 from reviewflow.screening.stopping import StoppingSettings, p_value
 from reviewflow.store import Store
@@ -101,3 +106,34 @@ def test_screen_stop_refuses_in_one_line_before_the_rule_is_met(
     )
     with store.read() as s:
         assert s.exec(select(PrescreenRemoval)).first() is None
+
+
+def test_a_stop_is_undone_by_the_adjudicator_and_audited(
+    review: tuple[Store, list[int]], workspace: Workspace
+) -> None:
+    store, ids = review
+    for n, rid in enumerate(ids[:34]):  # as above: the rule is met (p = 28/57)
+        decide(store, "reviewer1", rid, TA, "include" if n < 2 else "exclude")
+    before = prisma_counts(store).databases
+    record = stop_screening(store, "adjudicator", "reviewer1", RULE)
+    assert record.removed == 28 and prisma_counts(store).databases.removed_automation == 28
+
+    code, out, err = run_cli("screen", "--reviewer", "reviewer1", "--undo-stop", cwd=workspace.root)
+    assert (code, err) == (0, "")
+    assert out == "28 records back in the title/abstract queues (the stop undone)\n"
+    with store.read() as s:
+        assert s.exec(select(PrescreenRemoval)).first() is None
+        entry = s.exec(select(AuditEntry).where(AuditEntry.action == "screening.stop.undo")).one()
+    assert entry.before is not None and entry.before["record_ids"] == sorted(ids[34:])
+    assert entry.before["notes"] == [record.note] and entry.after == {"restored": 28}
+    assert entry.actor != ""
+    assert prisma_counts(store).databases == before and stop_notes(store) == []
+    q = ScreeningQueue(store, "reviewer1", TA)  # the 28 are back in the queue, undecided
+    assert len(q) == 62 and q.next_undecided() is not None
+
+    # nothing left to undo: one line, database unchanged
+    with pytest.raises(ReviewflowError, match="^screening has not been stopped"):
+        undo_stop(store, "adjudicator")
+    code, out, err = run_cli("screen", "--reviewer", "reviewer1", "--undo-stop", cwd=workspace.root)
+    assert (code, out) == (1, "")
+    assert err == "reviewflow: error: screening has not been stopped: nothing to undo\n"

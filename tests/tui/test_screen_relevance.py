@@ -77,3 +77,45 @@ async def test_relevance_order_learns_from_my_decisions_only(
         assert ranking is not None and screen.order == "relevance"
         decided = {ids[0], ids[1], ids[2]}
         assert shown_id(app) == next(r for r in ranking.order if r not in decided)
+
+
+async def test_while_sampling_only_the_samples_next_record_is_decided(
+    review: tuple[Store, list[int]],
+) -> None:
+    """Once the stopping rule samples at random, a record the reviewer picks is no random draw:
+    deciding off the sample's order, and leaving the order, are refused in one line."""
+    store, ids = review
+    core.decide(store, "reviewer1", ids[0], TA, "include")
+    for rid in ids[1:11]:  # 10 excludes in a row (the patience for ~40 records): sampling
+        core.decide(store, "reviewer1", rid, TA, "exclude")
+    app = ScreenApp(ScreeningSetup(store, "reviewer1", TA, order="relevance"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screening
+        ranking = screen.ranking
+        assert ranking is not None and ranking.stopping.sampling
+        drawn = shown_id(app)
+        assert drawn == ranking.order[11]  # the sample's first record
+        await pilot.press("right")  # look at another record: allowed ...
+        await settle(pilot)
+        other = shown_id(app)
+        assert other != drawn
+        await pilot.press("e")  # ... deciding it is not
+        await settle(pilot)
+        await pilot.press("left", "left")  # nor revising a decision made before
+        await settle(pilot)
+        revised = shown_id(app)
+        assert revised == ids[10]
+        await pilot.press("i")
+        await settle(pilot)
+        await pilot.press("o")  # nor leaving the sample's order
+        await settle(pilot)
+        assert screen.order == "relevance"
+        said = [n.message for n in app._notifications]
+        assert len(said) == 3 and all("random sampling" in m for m in said)
+        mine = {d.record_id: d.decision for d in core.my_decisions(store, "reviewer1", TA)}
+        assert other not in mine and mine[revised] == "exclude" and len(mine) == 11
+        await pilot.press("space", "e")  # the sample's next record: decided
+        await settle(pilot)
+        mine = {d.record_id: d.decision for d in core.my_decisions(store, "reviewer1", TA)}
+        assert mine.get(drawn) == "exclude" and len(mine) == 12
