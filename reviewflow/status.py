@@ -36,12 +36,15 @@ def _stage_counts(state: flow.StageState, unblinded: bool) -> dict[str, int | No
 
 
 PAUSE = 300  # seconds: a longer gap between two decisions is a break, not screening time
+MEASURED = 60  # seconds of screening time below which no rate is given (None): too little to
+# measure, or decisions made by a program (the demo's simulated reviewers: "1.2e+06/hour")
 
 
-def screening_speed(store: Store) -> dict[str, dict[str, dict[str, float | int]]]:
+def screening_speed(store: Store) -> dict[str, dict[str, dict[str, float | int | None]]]:
     """Per stage and reviewer: ``decisions`` (decision rows set, revisions included) and
     ``per_hour``, the decisions made within a working stretch (at most :data:`PAUSE` seconds
-    after the one before) divided by the time those stretches took. The adjudicator sees every
+    after the one before) divided by the time those stretches took, or None for less than
+    :data:`MEASURED` seconds of it. The adjudicator sees every
     reviewer's; anyone else in a protected review only their own."""
     who = store.identity
     own = None if may_see_unblinded(store) else (who.name if who else "")
@@ -56,11 +59,11 @@ def screening_speed(store: Store) -> dict[str, dict[str, dict[str, float | int]]
     for actor, at, after in rows:
         stage = str((after or {}).get("stage", ""))
         times.setdefault((stage, actor), []).append(at.timestamp())
-    out: dict[str, dict[str, dict[str, float | int]]] = {}
+    out: dict[str, dict[str, dict[str, float | int | None]]] = {}
     for (stage, actor), ts in sorted(times.items()):
         gaps = [b - a for a, b in zip(ts, ts[1:], strict=False) if b - a <= PAUSE]
         busy = sum(gaps)
-        rate = round(len(gaps) / busy * 3600, 1) if busy > 0 else 0.0
+        rate = round(len(gaps) / busy * 3600, 1) if busy >= MEASURED else None
         out.setdefault(stage, {})[actor] = {"decisions": len(ts), "per_hour": rate}
     return out
 

@@ -86,10 +86,16 @@ def status(app: AppContext, as_json: bool) -> None:
     )
     for stage, people in data["screening_speed"].items():
         speeds = ", ".join(
-            f"{name} {plural(v['decisions'], 'decision')} ({v['per_hour']:g}/hour)"
+            f"{name} {plural(v['decisions'], 'decision')} ({_rate(v['per_hour'])})"
             for name, v in people.items()
         )
         click.echo(f"Screening speed, {stage}: {speeds}")
+
+
+def _rate(per_hour: float | None) -> str:
+    if per_hour is None:
+        return "under a minute of screening: no rate"
+    return f"{per_hour:,.0f}/hour"
 
 
 def _conflicts(stage: dict[str, int | None]) -> str:
