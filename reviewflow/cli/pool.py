@@ -129,7 +129,8 @@ def _role_options(func: Callable[..., Any]) -> Callable[..., Any]:
               help="Write a funnel plot (with the studies trim-and-fill imputes).")  # fmt: skip
 @click.option("--bubble", metavar="OUT", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a bubble plot of the meta-regression (first numeric moderator).")  # fmt: skip
-@click.option("--title", help="Title above the forest plot.")
+@click.option("--title", help="Title above the forest plot (default: the outcome's label, or "
+              "the file's name; --title '' for none).")  # fmt: skip
 def pool_command(
     file: Path | None,
     study: str | None,
@@ -193,6 +194,7 @@ def pool_command(
             source += f", studies at {exclude_risk} risk of bias left out"
         roles = {part: part for part in spec.parts()}
         study, groups = "study", spec.groups
+        title = spec.label if title is None else title  # the plot says what it shows
         measure = measure or spec.measure or None
         if subgroup is not None:
             subgroup = "subgroup"
@@ -213,6 +215,7 @@ def pool_command(
                 "proportions; see reviewflow pool --help)"
             )
         frame, source, header_lines = read_frame(file), str(file), 1
+        title = file.name if title is None else title
     request = PoolRequest(
         roles=roles,
         study=study,

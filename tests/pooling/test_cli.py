@@ -185,6 +185,7 @@ def test_forest_plot_files(tmp_path: Path, suffix: str) -> None:
             "Test for subgroup differences",
             "47% [38%; 57%]",
             "100.0%",
+            "debruin2009.csv",  # a title by default: what the plot shows
         ):
             assert label in text, label
 
