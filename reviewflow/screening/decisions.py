@@ -146,7 +146,7 @@ def check_fulltext_reason(reason: str, rules: ScreeningRules) -> str:
         raise InputError("a full-text exclusion needs a reason (review.toml's list, or Other)")
     if reason in rules.exclusion_reasons:
         return reason
-    if is_other(reason):
+    if reason.startswith(OTHER_PREFIX):
         return other_reason(reason[len(OTHER_PREFIX) :])
     raise InputError(
         f"exclusion reason {reason!r} is not in review.toml's [screening] "
