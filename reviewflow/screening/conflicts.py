@@ -94,8 +94,14 @@ def _load(
             .order_by(col(Decision.reviewer_id))
         ).all():
             by_record[d.record_id].append(
-                ReviewerDecision(names.get(d.reviewer_id, "?"), d.decision, d.reason, d.note,
-                                 d.decided_at, tuple(d.labels))  # fmt: skip
+                ReviewerDecision(
+                    names.get(d.reviewer_id, "?"),
+                    d.decision,
+                    d.reason,
+                    d.note,
+                    d.decided_at,
+                    tuple(d.labels),
+                )  # fmt: skip
             )
     records = {r.id: r for r in s.exec(select(Record).where(col(Record.id).in_(ids))).all()}
     out = []
