@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Text, and_, cast
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -46,6 +47,7 @@ from reviewflow.store.models import (
     Reviewer,
     utcnow,
 )
+from reviewflow.store.sql import id_in
 from reviewflow.workspace import DEFAULT_EXCLUSION_REASONS, ReviewConfig
 
 ENTITY = "decision"
@@ -380,22 +382,27 @@ def my_labels(store: Store, reviewer: str, stage: str) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     with store.read() as s:
         me = reviewer_row(s, reviewer)
-        decided = s.execute(
-            select(Decision.record_id, Decision.labels).where(
-                Decision.reviewer_id == me.id, Decision.stage == stage
-            )
-        ).all()
-        drafts = s.exec(
+        own = and_(col(Decision.reviewer_id) == me.id, col(Decision.stage) == stage)
+        for e in s.exec(  # oldest first: the latest draft of a record wins
             select(AuditEntry)
             .where(AuditEntry.entity == DRAFT_ENTITY, AuditEntry.actor == reviewer)
             .order_by(col(AuditEntry.id))
+        ):
+            if e.record_id is not None and e.after and e.after.get("stage") == stage:
+                out[e.record_id] = [str(x) for x in e.after.get("labels", [])]
+        taken = s.execute(  # a decided record's draft went to its decision
+            select(Decision.record_id).where(
+                own, id_in(col(Decision.record_id), list(out), sqlite=store.is_sqlite)
+            )
+        ).scalars()
+        for rid in list(taken):
+            del out[rid]
+        tagged = s.execute(  # only decisions with labels: no need to read every decision
+            select(Decision.record_id, Decision.labels).where(
+                own, cast(Decision.labels, Text) != "[]"
+            )
         ).all()
-    for e in drafts:  # oldest first: the latest draft of a record wins
-        if e.record_id is not None and e.after and e.after.get("stage") == stage:
-            out[e.record_id] = [str(x) for x in e.after.get("labels", [])]
-    for rid in {rid for rid, _ in decided}:
-        out.pop(rid, None)  # a decided record's draft was taken by the decision
-    out |= {int(rid): list(tags) for rid, tags in decided}
+    out |= {int(rid): [str(x) for x in tags] for rid, tags in tagged}
     return {rid: tags for rid, tags in sorted(out.items()) if tags}
 
 
