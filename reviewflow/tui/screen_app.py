@@ -121,17 +121,12 @@ class ScreeningScreen(Screen[None]):
     ]
     KEY_HELP = [
         ("i", "include the record", "decide"),
-        (
-            "e",
-            "exclude it (full text: a reason, or Other…; title/abstract: a reason or none, "
-            "when review.toml lists some)",
-            "decide",
-        ),  # fmt: skip
+        ("e", "exclude (asks why: full text; T/A if listed)", "decide"),
         ("m", "maybe (discuss at reconciliation)", "decide"),
         ("r", "report not retrieved / retrieved again (full text)", "not_retrieved"),
         ("u", "undo my last change (also from before a restart)", "undo"),
         ("n", "write a note (before deciding too: it waits for the decision)", "note"),
-        ("t", "labels on my decision, comma-separated (→ completes; mine only)", "labels"),
+        ("t", "labels on my decision (mine only; → completes)", "labels"),
         ("→ / l", "next record", "next"),
         ("← / h", "previous record", "previous"),
         ("space", "next record I have not decided", "next_undecided"),

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Label, OptionList, Static
@@ -173,7 +173,10 @@ class SearchPrompt(ModalScreen[int | None]):
 class HelpScreen(ModalScreen[None]):
     """The keys of the app; keys that do not apply to the current record are greyed."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="HelpScreen")
+    DEFAULT_CSS = (
+        DIALOG_CSS.format(name="HelpScreen")
+        + "HelpScreen #keys { height: auto; max-height: 45vh; }"
+    )
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
 
     def __init__(self, title: str, rows: Sequence[tuple[str, str, bool]], notes: str = ""):
@@ -188,9 +191,13 @@ class HelpScreen(ModalScreen[None]):
             table.append(description + ("" if enabled else "  (not now)") + "\n", style=style)
         with Vertical():
             yield Label(self.title_text, classes="title")
-            yield Static(table)
+            with VerticalScroll(id="keys"):  # ↑↓ scroll it on a 24-line terminal
+                yield Static(table)
             if self.notes:
                 yield Static(self.notes, classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#keys").focus()  # so that ↑↓ scroll a list longer than the terminal
 
     def action_close(self) -> None:
         self.dismiss(None)
