@@ -328,22 +328,7 @@ def _save_draft(
 def set_note(store: Store, reviewer: str, record_id: int, stage: str, note: str) -> Change:
     """Change the note on the reviewer's own decision; on a record they have not decided yet,
     keep it until they decide (``Change.extra["draft"]``)."""
-    require_self(store, reviewer, "screening")
-    check_stage(stage)
-    with store.write() as s:
-        me = reviewer_row(s, reviewer)
-        assert me.id is not None
-        row = _own(s, me.id, record_id, stage)
-        if row is None:
-            if s.get(Record, record_id) is None:
-                raise InputError(f"record {record_id}: no such record in the review")
-            _save_draft(s, reviewer, record_id, stage, note=note)
-            return Change(record_id, stage, None, None, {"draft": note})
-        before, old = _state(row), as_mine(row)
-        row.note = note
-        s.add(row)
-        audit(s, reviewer, NOTE, ENTITY, row.id, before, _state(row), record_id=record_id)
-        return Change(record_id, stage, old, as_mine(row))
+    return _annotate(store, reviewer, record_id, stage, note=note)
 
 
 def set_labels(
@@ -352,9 +337,23 @@ def set_labels(
     """Replace the labels on the reviewer's own decision (see :func:`clean_labels`); on a
     record they have not decided yet, keep them until they decide (``Change.extra["draft"]``,
     the labels kept). Audited (``decision.labels`` / ``decision.draft_labels``)."""
+    return _annotate(store, reviewer, record_id, stage, labels=labels)
+
+
+def _annotate(
+    store: Store,
+    reviewer: str,
+    record_id: int,
+    stage: str,
+    *,
+    note: str | None = None,
+    labels: Sequence[str] | None = None,
+) -> Change:
+    """A new note or new labels (the other one as it is) on the reviewer's own decision, or
+    kept as a draft until they decide."""
     require_self(store, reviewer, "screening")
     check_stage(stage)
-    tags = clean_labels(labels)
+    tags = None if labels is None else clean_labels(labels)
     with store.write() as s:
         me = reviewer_row(s, reviewer)
         assert me.id is not None
@@ -362,14 +361,18 @@ def set_labels(
         if row is None:
             if s.get(Record, record_id) is None:
                 raise InputError(f"record {record_id}: no such record in the review")
-            _save_draft(s, reviewer, record_id, stage, labels=tags)
-            return Change(record_id, stage, None, None, {"draft": tags})
+            _save_draft(s, reviewer, record_id, stage, note, tags)
+            return Change(record_id, stage, None, None, {"draft": note if tags is None else tags})
         before, old = _state(row), as_mine(row)
-        if list(row.labels) == tags:
-            return Change(record_id, stage, old, old)  # nothing changed: no audit row
-        row.labels = tags
+        if tags is not None:
+            if list(row.labels) == tags:
+                return Change(record_id, stage, old, old)  # the same labels: no audit row
+            row.labels = tags
+        if note is not None:
+            row.note = note
         s.add(row)
-        audit(s, reviewer, LABELS, ENTITY, row.id, before, _state(row), record_id=record_id)
+        action = NOTE if tags is None else LABELS
+        audit(s, reviewer, action, ENTITY, row.id, before, _state(row), record_id=record_id)
         return Change(record_id, stage, old, as_mine(row))
 
 
