@@ -38,10 +38,12 @@ from reviewflow.report.tables import (
     AGREEMENT_COLUMNS,
     POOLED_CSV_COLUMNS,
     SEARCH_LOG_COLUMNS,
+    SEARCH_TOTAL_COLUMNS,
     PooledRow,
     agreement_rows,
     pooled_row,
     search_log,
+    search_totals,
     to_csv,
     to_markdown,
 )
@@ -266,11 +268,23 @@ def _search_section(w: _Writer, store: Store) -> html.Section:
         section.absent = "No search has been run and no file imported yet."
         return section
     w.text("search_log.csv", to_csv(rows, SEARCH_LOG_COLUMNS))
+    totals = search_totals(rows)
     for row in rows:  # PRISMA-S asks for the date of every search: say when it is missing
         row["date_searched"] = row["date_searched"] or "not given (import --searched)"
+        row["sha256"] = row["file_sha256"][:12] + "…" if row["file_sha256"] else ""
     shown = ["run", "database", "method", "date_searched", "query", "translation", "date_limits",
-             "file", "count", "records_added", "status"]  # fmt: skip
-    w.text("search_log.md", to_markdown(rows, shown))
+             "file", "sha256", "count", "records_added", "status"]  # fmt: skip
+    per_database = (
+        "Per database: the runs above summed (count: records in its files or its searches' "
+        "hits; records added: new to the review, as in the PRISMA diagram). The full SHA-256 "
+        "of each file is in search_log.csv."
+    )
+    w.text(
+        "search_log.md",
+        to_markdown(rows, shown)
+        + f"\n{per_database}\n\n"
+        + to_markdown(totals, SEARCH_TOTAL_COLUMNS),
+    )
     section.body.append(
         html.table(
             rows,
@@ -278,6 +292,10 @@ def _search_section(w: _Writer, store: Store) -> html.Section:
             numeric=["run", "count", "records_added"],
             classes={"query": "query", "translation": "query"},
         )  # fmt: skip
+    )
+    section.body.append(f"<p class=meta>{escape(per_database)}</p>")
+    section.body.append(
+        html.table(totals, SEARCH_TOTAL_COLUMNS, numeric=["runs", "count", "records_added"])
     )
     section.files += [("search_log.csv", "every column"), ("search_log.md", "Markdown")]
     return section

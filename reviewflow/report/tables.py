@@ -26,9 +26,10 @@ SEARCH_LOG_COLUMNS = [
 
 
 def search_log(store: Store) -> Rows:
-    """One row per search or import, in the order they ran (PRISMA-S items 1-3, 8, 13: the
-    database, the date searched, the full query and PubMed's translation, the limits, the
-    number of records found and how many were new to the review).
+    """One row per search or imported file, in the order they ran (PRISMA-S items 1-3, 8, 13:
+    the database, the date searched, the full query and PubMed's translation, the limits, the
+    number of records found and how many were new to the review). Each file is its own row,
+    with its name, its number of records and its SHA-256 (the file itself, as exported).
 
     ``date_searched`` is the day a search ran, or for an import the day given with
     ``--searched`` (empty when it was not given); ``date_utc`` is when reviewflow ran either."""
@@ -61,6 +62,27 @@ def search_log(store: Store) -> Rows:
                 }
             )
     return rows
+
+
+SEARCH_TOTAL_COLUMNS = ["database", "method", "runs", "count", "records_added"]
+
+
+def search_totals(rows: Rows) -> Rows:
+    """The search log summed per database (PRISMA-S item 13): ``runs`` searches and imported
+    files (a database's export split into several files is one row per file above), ``count``
+    the records in its files or its searches' hits, ``records_added`` the records new to the
+    review, which is the number PRISMA's identification box gives for that database."""
+    totals: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        total = totals.setdefault(
+            (row["database"], row["method"]),
+            {"database": row["database"], "method": row["method"], "runs": 0, "count": 0,
+             "records_added": 0},
+        )  # fmt: skip
+        total["runs"] += 1
+        total["count"] += row["count"] or 0
+        total["records_added"] += row["records_added"]
+    return list(totals.values())
 
 
 AGREEMENT_COLUMNS = [
