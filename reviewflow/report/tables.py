@@ -124,7 +124,8 @@ class PooledRow:
     method: str
     measure: str
     forest_plot: str
-    studies_without_data: str
+    studies_without_data: str  # settled, and the outcome is not in their consensus
+    studies_extraction_pending: str  # not settled yet: no consensus for the outcome so far
 
     def table_row(self) -> dict[str, Any]:
         return {
@@ -143,16 +144,23 @@ POOLED_CSV_COLUMNS = [
     "outcome", "label", "measure_label", "k", "patients", "events", "result",
     "prediction_interval", "i2", "tau2", "heterogeneity", "estimate", "ci_lower", "ci_upper",
     "pi_lower", "pi_upper", "method", "measure", "forest_plot", "studies_without_data",
+    "studies_extraction_pending",
 ]  # fmt: skip
 _PATIENTS = ("total", "total1", "total2", "n", "n1", "n2")
 _EVENTS = ("events", "events1", "events2")
 
 
 def pooled_row(
-    outcome: str, label: str, result: Any, forest: str, skipped: Sequence[str]
+    outcome: str,
+    label: str,
+    result: Any,
+    forest: str,
+    skipped: Sequence[str],
+    pending: Sequence[str] = (),
 ) -> PooledRow:
     """A :class:`PooledRow` from the pooling stage's ``PooledResult`` (proportions) or
-    ``EffectResult`` (every other measure)."""
+    ``EffectResult`` (every other measure); ``skipped``: the studies that do not report the
+    outcome, ``pending``: those whose extraction of it is not settled yet."""
     from reviewflow.pooling import format as fmt
     from reviewflow.pooling.measures import MEASURES
 
@@ -191,6 +199,7 @@ def pooled_row(
         measure=result.measure,
         forest_plot=forest,
         studies_without_data="; ".join(skipped),
+        studies_extraction_pending="; ".join(pending),
     )
 
 
@@ -212,6 +221,11 @@ def _md_cell(value: Any) -> str:
     holding ``<script>`` or ``[x](javascript:…)`` is not raw HTML or a link (pandoc keeps HTML)."""
     text = "" if value is None else str(value)
     return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def md_text(value: Any) -> str:
+    """A line of text for Markdown, escaped as a table cell is."""
+    return _md_cell(value)
 
 
 def to_markdown(rows: Rows, columns: Sequence[str] | None = None) -> str:
