@@ -149,6 +149,7 @@ class ExtractionField(Vertical):
                 field_input.insert_pasted(value)
             else:
                 field_input.value = value
+        self._form_spelling()
         self.show_problem(check_value(self.spec, self.value).problem)
         self._post()
 
@@ -184,11 +185,15 @@ class ExtractionField(Vertical):
     @on(Input.Blurred)
     def _blurred(self, event: Input.Blurred) -> None:
         event.stop()
+        self._form_spelling()
+        self._post()
+
+    def _form_spelling(self) -> None:
+        """A choice typed in another case shows (and is saved) as the form spells it."""
         normal = check_value(self.spec, self.value).normal
         if self.spec.type == "choice" and normal and normal != self.value:
-            with self.prevent(Input.Changed):  # show the form's spelling, as it is stored
+            with self.prevent(Input.Changed):
                 self.query_one(Input).value = normal
-        self._post()
 
     def take_unsaved(self) -> str | None:
         """The value typed since the last save request, if any (marked as requested)."""
