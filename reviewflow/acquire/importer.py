@@ -114,8 +114,7 @@ def import_file(
         chunk_iter = iter(chunks)
         first = next(chunk_iter, [])
         with store.write() as session:
-            if not again:
-                _refuse_reimport(session, path, digest)
+            earlier = _earlier_import(session, path, digest, again)
             run_id = start_run(
                 session,
                 kind="import",
@@ -126,7 +125,9 @@ def import_file(
                 count=0,
                 status="complete",
                 searched_on=searched_on,
-                notes="; ".join(n for n in (f"format {kind}", strategy and strategy.notes) if n),
+                notes="; ".join(
+                    n for n in (f"format {kind}", strategy and strategy.notes, earlier) if n
+                ),
                 **_strategy_fields(strategy),
             )
             count = added = 0
@@ -154,18 +155,25 @@ def _strategy_fields(strategy: SavedQuery | None) -> dict[str, str]:
     }
 
 
-def _refuse_reimport(session: Session, path: Path, digest: str) -> None:
+def _earlier_import(session: Session, path: Path, digest: str, again: bool) -> str:
+    """A file imported before (the same SHA-256, whatever its name) is refused, or with
+    ``again`` imported a second time: the run's note says so (its records are then identified
+    twice in PRISMA, and dedup links the copies as duplicates)."""
     earlier = session.exec(
         select(SearchRun)
         .where(SearchRun.kind == "import", SearchRun.file_sha256 == digest)
         .order_by(col(SearchRun.id))
     ).first()
-    if earlier is not None:
-        when = f"{earlier.started_at:%Y-%m-%d %H:%M}" if earlier.started_at else "earlier"
-        raise InputError(
-            f"{path.name}: already imported (run {earlier.id}, {earlier.file_name}, {when}); "
-            "pass --again to import it a second time"
-        )
+    if earlier is None:
+        return ""
+    if again:
+        return f"the same file as run {earlier.id} ({earlier.file_name}), imported again"
+    when = f"{earlier.started_at:%Y-%m-%d %H:%M}" if earlier.started_at else "earlier"
+    raise InputError(
+        f"{path.name}: already imported (run {earlier.id}, {earlier.file_name}, {when}); "
+        "pass --again to import it a second time (its records then count twice until dedup "
+        "links them)"
+    )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ pair a person confirmed is always merged.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any
 
 from sqlalchemy import func
@@ -20,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from reviewflow.dedup.classify import DedupSettings
 from reviewflow.dedup.merge import choose_kept
+from reviewflow.dedup.normalise import fold
 from reviewflow.dedup.pipeline import deduplicate
 from reviewflow.errors import ReviewflowError
 from reviewflow.records import RecordData
@@ -55,6 +58,57 @@ class QueueItem:
     status: str
     record_a: RecordData
     record_b: RecordData
+
+
+_WORD = re.compile(r"[^\W_]+[\W_]*|[\W_]+")  # a word with the spaces and punctuation after it
+
+Marked = list[tuple[str, bool]]  # a text in pieces, each marked True where it differs
+
+
+def word_diff(x: str, y: str) -> tuple[Marked, Marked]:
+    """Two values of a field in words, each marked where it is not in the other value
+    (compared folded, as dedup compares: case, accents and punctuation do not count)."""
+    wx, wy = _WORD.findall(x), _WORD.findall(y)
+    same_x, same_y = [False] * len(wx), [False] * len(wy)
+    matcher = SequenceMatcher(None, [fold(w) for w in wx], [fold(w) for w in wy], autojunk=False)
+    for a, b, n in matcher.get_matching_blocks():
+        same_x[a : a + n] = [True] * n
+        same_y[b : b + n] = [True] * n
+    return (
+        [(w, not same) for w, same in zip(wx, same_x, strict=True)],
+        [(w, not same) for w, same in zip(wy, same_y, strict=True)],
+    )
+
+
+def around_differences(marked: Marked, context: int = 8) -> Marked:
+    """Long runs of words both values share cut to ``context`` words either side of a
+    difference ("… " in between), so the differing part of a long field shows."""
+    out: Marked = []
+    run: list[str] = []
+
+    def flush(first: bool, last: bool) -> None:
+        keep_head = 0 if first else context
+        keep_tail = 0 if last else context
+        if len(run) > keep_head + keep_tail + 3:
+            out.append(
+                ("".join(run[:keep_head]) + "… " + "".join(run[len(run) - keep_tail :]), False)
+            )
+        elif run:
+            out.append(("".join(run), False))
+        run.clear()
+
+    first = True
+    for word, differs in marked:
+        if differs:
+            flush(first, False)
+            first = False
+            out.append((word, True))
+        else:
+            run.append(word)
+    if first:  # no difference at all
+        return marked
+    flush(False, True)
+    return out
 
 
 def record_data(row: Record) -> RecordData:

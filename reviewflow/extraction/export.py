@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from reviewflow.access.guard import require_lead
 from reviewflow.cells import protect_sheet, safe_frame
 from reviewflow.errors import InputError
-from reviewflow.extraction.consensus import consensus_values
+from reviewflow.extraction.consensus import compare, consensus_values
 from reviewflow.extraction.forms import Form
 from reviewflow.extraction.studies import StudyInfo, list_studies, studies_with_consensus
 from reviewflow.store.engine import Store
@@ -154,3 +155,33 @@ def outcome_table(
         cells = frame.loc[has, m]
         table[m] = cells.astype("object").where(cells.notna(), None)
     return table.reset_index(drop=True), skipped
+
+
+def outcome_gaps(
+    store: Store, form: Form, outcome: str, reviewers_per_record: int = 2
+) -> tuple[list[str], list[str]]:
+    """The studies (by label) that lack a part of ``outcome`` in the consensus extraction, in
+    two kinds: (pending, not reported). Pending: the extraction of that outcome is not settled
+    yet: not every reviewer has finished the study (or nobody has begun it and it has no
+    consensus value at all), or a reviewer entered one of its parts and that field has no
+    consensus value yet (a discrepancy, or an agreement not yet accepted). Not reported: the
+    study is settled and its consensus lacks the outcome (every reviewer left it empty, or an
+    imported sheet has no value). PRISMA counts the first as awaiting, the second as missing."""
+    require_lead(store, "the extraction's gaps")
+    parts = set(form.outcome(outcome).part_keys())
+    studies = export_studies(store, reviewers_per_record)
+    values = consensus_values(store, [st.id for st in studies])
+    compared = {c.study_id: c for c in compare(store, form, required=reviewers_per_record)}
+    pending: list[str] = []
+    missing: list[str] = []
+    for st in studies:
+        mine = values.get(st.id, {})
+        if all(key in mine and mine[key].value != "" for key in parts):
+            continue
+        c = compared.get(st.id)
+        if c is not None and not c.waiting:
+            unsettled = {f.key for f in c.fields if f.consensus is None} & parts
+        else:  # not finished by everyone, or not begun: settled only by an imported sheet
+            unsettled = parts if c is not None or not mine else set()
+        (pending if unsettled else missing).append(st.label)
+    return pending, missing

@@ -4,9 +4,13 @@ Files (all relative to DIR, all linked from ``index.html``):
 
 - ``prisma.svg`` / ``.png`` / ``.pdf``, ``prisma_counts.json``, ``prisma2020_app.csv``
 - ``pooled_results.csv`` / ``.md`` and ``forest_<outcome>.svg`` / ``.png`` per outcome (every
-  outcome type of the form: proportions, means, two-group binary and continuous)
+  outcome type of the form: proportions, means, two-group binary and continuous); each
+  outcome's studies without it in two kinds: ``studies_without_data`` (settled, the outcome not
+  reported) and ``studies_extraction_pending`` (no consensus for it yet), listed under the
+  Markdown table and under each forest plot
 - ``extraction.csv`` (the consensus extraction, one row per study)
-- ``search_log.csv`` / ``.md`` (PRISMA-S), ``screening_agreement.csv``
+- ``search_log.csv`` / ``.md`` (PRISMA-S: a row per search and per imported file, then the
+  sums per database), ``screening_agreement.csv``
 - ``included_studies.csv`` / ``.ris`` (the reports of the included studies)
 
 A section whose data is absent (no extraction form, no consensus values yet, fewer studies
@@ -38,10 +42,13 @@ from reviewflow.report.tables import (
     AGREEMENT_COLUMNS,
     POOLED_CSV_COLUMNS,
     SEARCH_LOG_COLUMNS,
+    SEARCH_TOTAL_COLUMNS,
     PooledRow,
     agreement_rows,
+    md_text,
     pooled_row,
     search_log,
+    search_totals,
     to_csv,
     to_markdown,
 )
@@ -122,7 +129,12 @@ def _extraction_sections(
     pooled = html.Section("pooled", "Pooled results")
     extraction = html.Section("extraction", "Extraction table")
     rows: list[PooledRow] = []
-    from reviewflow.extraction.export import as_typed, extraction_frame, outcome_table
+    from reviewflow.extraction.export import (
+        as_typed,
+        extraction_frame,
+        outcome_gaps,
+        outcome_table,
+    )
     from reviewflow.extraction.forms import find_form
 
     try:
@@ -140,9 +152,6 @@ def _extraction_sections(
     w.text("extraction.csv", safe_frame(as_typed(frame)).to_csv(index=False, lineterminator="\r\n"))
     extraction.files.append(("extraction.csv", f"{len(frame)} studies, consensus values"))
     extraction.body.append(html.table(_labelled(form, frame)))
-    # a study without any consensus value yet is pending, not "without the outcome"
-    fields = [f.key for f in form.fields]
-    pending = set(frame.loc[frame[fields].isna().all(axis=1), "study"].astype(str))
 
     from reviewflow.pooling.forest import forest_plot
     from reviewflow.pooling.request import PoolRequest, run
@@ -150,10 +159,16 @@ def _extraction_sections(
 
     rob_column = forest_column(store)
     absent: list[str] = []
+    notes: list[str] = []  # under the Markdown table: the studies each outcome lacks, and why
     for outcome in form.outcomes:
-        table, skipped = outcome_table(store, form, outcome.key, rpr)
+        table, _lacking = outcome_table(store, form, outcome.key, rpr)
+        # a study whose extraction is not settled is pending, not "without the outcome"
+        pending, missing = outcome_gaps(store, form, outcome.key, rpr)
         if table.empty:
-            absent.append(f"{outcome.label}: no study has all of {'/'.join(outcome.parts())} yet")
+            why = f"no study has all of {'/'.join(outcome.parts())} yet"
+            if pending:
+                why += f"; extraction pending for {plural(len(pending), 'study', 'studies')}"
+            absent.append(f"{outcome.label}: {why}")
             continue
         request = PoolRequest(
             roles={part: part for part in outcome.parts()},
@@ -172,10 +187,18 @@ def _extraction_sections(
                         groups=outcome.groups, extra_columns=rob_column)  # fmt: skip
         w.pooled[outcome.key] = result
         w.files += [w.out / f"{name}.svg", w.out / f"{name}.png"]
-        rows.append(pooled_row(outcome.key, outcome.label, result, f"{name}.svg", skipped))
+        rows.append(pooled_row(outcome.key, outcome.label, result, f"{name}.svg", missing, pending))
+        if pending:
+            notes.append(
+                f"{outcome.label}: extraction pending (no consensus values yet): "
+                + "; ".join(pending)
+            )
+        if missing:
+            notes.append(f"{outcome.label}: not reported by " + "; ".join(missing))
     if rows:
         w.text("pooled_results.csv", to_csv([vars(r) for r in rows], POOLED_CSV_COLUMNS))
         md = to_markdown([r.table_row() for r in rows])
+        md += "".join(f"\n- {md_text(n)}" for n in notes) + ("\n" if notes else "")
         w.text("pooled_results.md", md)
         pooled.body.append(
             html.table(
@@ -191,16 +214,14 @@ def _extraction_sections(
                 f'<img class="forest" src="{escape(r.forest_plot, quote=True)}" '
                 f'alt="Forest plot: {escape(r.label, quote=True)}">'
             )
-            waiting = [s for s in r.studies_without_data.split("; ") if s in pending]
-            lacking = [s for s in r.studies_without_data.split("; ") if s and s not in pending]
-            if lacking:
+            if r.studies_without_data:
                 pooled.body.append(
-                    f"<p class=meta>Studies without this outcome: {escape('; '.join(lacking))}</p>"
+                    f"<p class=meta>Studies without this outcome: {escape(r.studies_without_data)}</p>"
                 )
-            if waiting:
+            if r.studies_extraction_pending:
                 pooled.body.append(
                     "<p class=meta>Extraction pending (no consensus values yet): "
-                    f"{escape('; '.join(waiting))}</p>"
+                    f"{escape(r.studies_extraction_pending)}</p>"
                 )
             pooled.files.append((r.forest_plot, f"forest plot, {r.label}"))
             png = r.forest_plot.removesuffix(".svg") + ".png"
@@ -266,11 +287,23 @@ def _search_section(w: _Writer, store: Store) -> html.Section:
         section.absent = "No search has been run and no file imported yet."
         return section
     w.text("search_log.csv", to_csv(rows, SEARCH_LOG_COLUMNS))
+    totals = search_totals(rows)
     for row in rows:  # PRISMA-S asks for the date of every search: say when it is missing
         row["date_searched"] = row["date_searched"] or "not given (import --searched)"
+        row["sha256"] = row["file_sha256"][:12] + "…" if row["file_sha256"] else ""
     shown = ["run", "database", "method", "date_searched", "query", "translation", "date_limits",
-             "file", "count", "records_added", "status"]  # fmt: skip
-    w.text("search_log.md", to_markdown(rows, shown))
+             "file", "sha256", "count", "records_added", "status"]  # fmt: skip
+    per_database = (
+        "Per database: the runs above summed (count: records in its files or its searches' "
+        "hits; records added: new to the review, as in the PRISMA diagram). The full SHA-256 "
+        "of each file is in search_log.csv."
+    )
+    w.text(
+        "search_log.md",
+        to_markdown(rows, shown)
+        + f"\n{per_database}\n\n"
+        + to_markdown(totals, SEARCH_TOTAL_COLUMNS),
+    )
     section.body.append(
         html.table(
             rows,
@@ -278,6 +311,10 @@ def _search_section(w: _Writer, store: Store) -> html.Section:
             numeric=["run", "count", "records_added"],
             classes={"query": "query", "translation": "query"},
         )  # fmt: skip
+    )
+    section.body.append(f"<p class=meta>{escape(per_database)}</p>")
+    section.body.append(
+        html.table(totals, SEARCH_TOTAL_COLUMNS, numeric=["runs", "count", "records_added"])
     )
     section.files += [("search_log.csv", "every column"), ("search_log.md", "Markdown")]
     return section

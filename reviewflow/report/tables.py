@@ -26,9 +26,10 @@ SEARCH_LOG_COLUMNS = [
 
 
 def search_log(store: Store) -> Rows:
-    """One row per search or import, in the order they ran (PRISMA-S items 1-3, 8, 13: the
-    database, the date searched, the full query and PubMed's translation, the limits, the
-    number of records found and how many were new to the review).
+    """One row per search or imported file, in the order they ran (PRISMA-S items 1-3, 8, 13:
+    the database, the date searched, the full query and PubMed's translation, the limits, the
+    number of records found and how many were new to the review). Each file is its own row,
+    with its name, its number of records and its SHA-256 (the file itself, as exported).
 
     ``date_searched`` is the day a search ran, or for an import the day given with
     ``--searched`` (empty when it was not given); ``date_utc`` is when reviewflow ran either."""
@@ -61,6 +62,27 @@ def search_log(store: Store) -> Rows:
                 }
             )
     return rows
+
+
+SEARCH_TOTAL_COLUMNS = ["database", "method", "runs", "count", "records_added"]
+
+
+def search_totals(rows: Rows) -> Rows:
+    """The search log summed per database (PRISMA-S item 13): ``runs`` searches and imported
+    files (a database's export split into several files is one row per file above), ``count``
+    the records in its files or its searches' hits, ``records_added`` the records new to the
+    review, which is the number PRISMA's identification box gives for that database."""
+    totals: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        total = totals.setdefault(
+            (row["database"], row["method"]),
+            {"database": row["database"], "method": row["method"], "runs": 0, "count": 0,
+             "records_added": 0},
+        )  # fmt: skip
+        total["runs"] += 1
+        total["count"] += row["count"] or 0
+        total["records_added"] += row["records_added"]
+    return list(totals.values())
 
 
 AGREEMENT_COLUMNS = [
@@ -102,7 +124,8 @@ class PooledRow:
     method: str
     measure: str
     forest_plot: str
-    studies_without_data: str
+    studies_without_data: str  # settled, and the outcome is not in their consensus
+    studies_extraction_pending: str  # not settled yet: no consensus for the outcome so far
 
     def table_row(self) -> dict[str, Any]:
         return {
@@ -121,16 +144,23 @@ POOLED_CSV_COLUMNS = [
     "outcome", "label", "measure_label", "k", "patients", "events", "result",
     "prediction_interval", "i2", "tau2", "heterogeneity", "estimate", "ci_lower", "ci_upper",
     "pi_lower", "pi_upper", "method", "measure", "forest_plot", "studies_without_data",
+    "studies_extraction_pending",
 ]  # fmt: skip
 _PATIENTS = ("total", "total1", "total2", "n", "n1", "n2")
 _EVENTS = ("events", "events1", "events2")
 
 
 def pooled_row(
-    outcome: str, label: str, result: Any, forest: str, skipped: Sequence[str]
+    outcome: str,
+    label: str,
+    result: Any,
+    forest: str,
+    skipped: Sequence[str],
+    pending: Sequence[str] = (),
 ) -> PooledRow:
     """A :class:`PooledRow` from the pooling stage's ``PooledResult`` (proportions) or
-    ``EffectResult`` (every other measure)."""
+    ``EffectResult`` (every other measure); ``skipped``: the studies that do not report the
+    outcome, ``pending``: those whose extraction of it is not settled yet."""
     from reviewflow.pooling import format as fmt
     from reviewflow.pooling.measures import MEASURES
 
@@ -169,6 +199,7 @@ def pooled_row(
         measure=result.measure,
         forest_plot=forest,
         studies_without_data="; ".join(skipped),
+        studies_extraction_pending="; ".join(pending),
     )
 
 
@@ -190,6 +221,11 @@ def _md_cell(value: Any) -> str:
     holding ``<script>`` or ``[x](javascript:…)`` is not raw HTML or a link (pandoc keeps HTML)."""
     text = "" if value is None else str(value)
     return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def md_text(value: Any) -> str:
+    """A line of text for Markdown, escaped as a table cell is."""
+    return _md_cell(value)
 
 
 def to_markdown(rows: Rows, columns: Sequence[str] | None = None) -> str:

@@ -5,8 +5,18 @@
 - A study: the form on the left (study fields, then each outcome's parts, under a heading per
   group for a two-group outcome), the report
   on the right (title, citation, abstract, the study's notes and the reviewer's own screening
-  notes). A value is saved when Enter is pressed, when the field loses focus, and after a short
+  notes). A value is saved when the field loses focus (Tab, Shift+Tab, Enter) and after a short
   pause in typing; the message under the field says what is wrong with it as it is typed.
+- Fast typing: Tab, Shift+Tab and Enter are priority bindings of the study screen, so the app
+  moves the focus the moment it reads the key, before it hands the next keys on. (As the
+  Input's own bindings, they ran only once the input had handled the keys queued before them,
+  and a burst such as ``Turkey<Tab>RCT<Tab>40`` (a fast typist, an unbracketed paste,
+  ``tmux send-keys``) was all typed into the first field.) The old field's blur comes after
+  its own keys, so it saves the complete value.
+- Pasting: a bracketed paste that holds tabs or line breaks (a spreadsheet row or column) fills
+  the fields in order from the focused one, each value saved, and says so; one with more values
+  than fields left is refused with a message and changes nothing. (The same text typed or
+  pasted unbracketed, with Tab/Enter between the values, lands the same way.)
 - Finishing a study: ``f`` on the study list, ``Ctrl+F`` in a study (letters are typed into
   the fields there) marks the study finished, or reopens a finished one (the same key). The
   reviewers' values are compared only once every reviewer has finished the study. The key is
@@ -54,10 +64,11 @@ from reviewflow.tui.widgets.extraction_messages import (
 )
 
 HELP_TEXT = (
-    "Values are saved as you enter them: on Enter, when you leave a field (Tab), and after a "
-    "short pause in typing. You see only your own values; the other reviewer's stay hidden "
-    "until the consensus step. A value that does not fit the form is kept as typed and "
-    "flagged in red; consensus and export accept only valid values.\n\n"
+    "Values are saved as you enter them: when you leave a field (Tab, Shift+Tab or Enter) and "
+    "after a short pause in typing. A paste with tabs or line breaks (a spreadsheet row or "
+    "column) fills the fields in order from the one you are in. You see only your own values; "
+    "the other reviewer's stay hidden until the consensus step. A value that does not fit the "
+    "form is kept as typed and flagged in red; consensus and export accept only valid values.\n\n"
     "When you have entered everything for a study, mark it finished (f in the list, Ctrl+F in "
     "the study; the same key reopens it). The reviewers' values are compared only once all of "
     "them have finished the study, so fields you have not reached yet are never shown as "
@@ -203,6 +214,9 @@ class StudyScreen(Screen[None]):
         Binding("ctrl+f", "reopen", "Reopen study"),
         Binding("ctrl+f", "refused_finish", show=False),  # while greyed: say which fields
         Binding("f1", "help", "Help"),
+        # priority: the focus moves as the key is read, before the keys after it are handed on
+        Binding("tab,enter", "app.focus_next", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", show=False, priority=True),
     ]
 
     def __init__(self, extraction: Extraction, rows: list[StudyRow], index: int) -> None:
@@ -319,6 +333,31 @@ class StudyScreen(Screen[None]):
         self.extraction.save(message.field, self.study.id, message.key, message.value)
         self.show_problems()
         self._status("saving…")
+
+    @on(ExtractionField.Pasted)
+    def pasted(self, message: ExtractionField.Pasted) -> None:
+        """Several values pasted: one per field from the focused one on, or refused."""
+        fields = list(self.query(ExtractionField))
+        start = fields.index(message.field)
+        parts, targets = message.parts, fields[start : start + len(message.parts)]
+        if len(parts) > len(targets):
+            left = len(targets)
+            self.notify(
+                f"Paste refused: {len(parts)} values but only {left} "
+                f"{'field' if left == 1 else 'fields'} from here to the end of the form; "
+                "nothing changed",
+                severity="error",
+                timeout=10,
+            )
+            return
+        for i, (target, part) in enumerate(zip(targets, parts, strict=True)):
+            target.enter(part, at_cursor=i == 0)
+        targets[-1].query_one("Input").focus()
+        self.show_problems()
+        self.notify(
+            f"{len(parts)} values pasted into {targets[0].spec.label} … {targets[-1].spec.label}",
+            timeout=5,
+        )
 
     def on_value_saved(self, message: ValueSaved) -> None:
         if message.error:

@@ -319,3 +319,41 @@ def test_a_doi_field_without_a_doi_is_a_warning_and_kept(
     assert record.doi == "" and record.extra["doi_as_given"] == "n/a (see PDF)"
     code, _, err = run_cli("import", str(RIS), "--again", cwd=workspace.root)
     assert code == 0 and err == ""  # a real DOI: no warning
+
+
+def test_each_imported_file_is_its_own_search_log_row_summed_per_database(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """PRISMA-S: a database's export in two files is two rows (file, count, SHA-256), summed per
+    database as PRISMA's identification box counts it; the same file again needs --again and
+    says so in the log."""
+    import hashlib
+
+    full = DATA / "ris" / "example_full.ris"  # 2 records
+    code, out, err = run_cli("import", str(full), str(RIS), "--source", "Embase",
+                             cwd=workspace.root)  # fmt: skip
+    assert code == 0, err
+    assert "(run 1)" in out and "(run 2)" in out
+    code, _, err = run_cli("import", str(full), "--source", "Embase", cwd=workspace.root)
+    assert code == 1 and "records then count twice until dedup links them" in err
+    assert run_cli("import", str(full), "--again", "--source", "Embase", cwd=workspace.root)[0] == 0
+    report = tmp_path / "report"
+    code, _, err = run_cli("report", "--out", str(report), cwd=workspace.root)
+    assert code == 0, err
+    log = list(csv.DictReader((report / "search_log.csv").open(encoding="utf-8")))
+    sha = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (full, RIS)}
+    assert [(r["file"], r["count"], r["records_added"], r["file_sha256"]) for r in log] == [
+        ("example_full.ris", "2", "2", sha["example_full.ris"]),
+        ("prisma2020_citation.ris", "1", "1", sha["prisma2020_citation.ris"]),
+        ("example_full.ris", "2", "2", sha["example_full.ris"]),
+    ]
+    assert (
+        log[2]["notes"] == "format ris; the same file as run 1 (example_full.ris), imported again"
+    )
+    md = (report / "search_log.md").read_text(encoding="utf-8")
+    assert f"| example\\_full.ris | {sha['example_full.ris'][:12]}… | 2 | 2 | complete |" in md
+    assert "| Embase | database | 3 | 5 | 5 |" in md  # the per-database sum
+    index = (report / "index.html").read_text(encoding="utf-8")
+    assert f"<td>{sha['prisma2020_citation.ris'][:12]}…</td>" in index
+    boxes = json.loads((report / "prisma_counts.json").read_text())["boxes"]
+    assert boxes["database_results"]["sources"] == [{"name": "Embase", "n": 5}]

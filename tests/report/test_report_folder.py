@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import rispy
+from sqlmodel import select
 
 from reviewflow.report.folder import build_report
 from reviewflow.store import Store, open_store
@@ -232,3 +233,43 @@ def test_report_json_lists_the_files_and_empty_sections(
     assert data["index"] == str(tmp_path / "r" / "index.html")
     assert all(Path(f).is_file() for f in data["files"])
     assert data["pooled"] == [] and any("Search log" in n for n in data["notes"])
+
+
+def test_pooled_results_tell_pending_extraction_from_an_outcome_not_reported(
+    review: Workspace, tmp_path: Path
+) -> None:
+    """Study A 1998: both reviewers finished, their events differ and nobody settled it yet:
+    pending. Study B 2001: both finished with the outcome left empty: not reported."""
+    from reviewflow.extraction.consensus import accept_agreements
+    from reviewflow.extraction.forms import find_form
+    from reviewflow.extraction.values import mark_finished, save_value
+
+    form = find_form(review.forms_dir)
+    store = open_store(review.database_url())
+    try:
+        with store.read() as s:
+            ids = {st.label: st.id for st in s.exec(select(Study)).all()}
+        a, b = ids["Study A 1998"], ids["Study B 2001"]
+        for who, events in (("anna", "10"), ("ben", "11")):
+            save_value(store, who, form, a, "outcome.improvement.events", events)
+            save_value(store, who, form, a, "outcome.improvement.total", "20")
+            mark_finished(store, who, form, a)
+            mark_finished(store, who, form, b)
+        accept_agreements(store, form, "anna")  # Study A's total: agreed; its events: differ
+    finally:
+        store.dispose()
+    out = tmp_path / "report"
+    code, _, err = run_cli("report", "--out", str(out), cwd=review.root)
+    assert code == 0, err
+    (pooled,) = csv.DictReader((out / "pooled_results.csv").open(encoding="utf-8"))
+    assert pooled["k"] == "14"
+    assert pooled["studies_without_data"] == "Study B 2001"
+    assert pooled["studies_extraction_pending"] == "Study A 1998"
+    md = (out / "pooled_results.md").read_text(encoding="utf-8")
+    assert (
+        "- Clinical improvement: extraction pending (no consensus values yet): Study A 1998" in md
+    )
+    assert "- Clinical improvement: not reported by Study B 2001" in md
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "Studies without this outcome: Study B 2001</p>" in index
+    assert "Extraction pending (no consensus values yet): Study A 1998</p>" in index

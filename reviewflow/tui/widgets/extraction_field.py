@@ -3,13 +3,18 @@ is saved; the validation message under it. (The screen shows the focused field's
 
 Attributes down, messages up: the screen sets ``value``/``problem``/``saved``; the field checks
 what is typed as it is typed (the pure check of :mod:`reviewflow.extraction.validate`) and posts
-:class:`ExtractionField.Edited` when the value should be saved: on Enter, when the field loses
-focus, and after a short pause in typing (so a crash loses at most the last keystrokes).
+:class:`ExtractionField.Edited` when the value should be saved: when the field loses focus (Tab,
+Enter) and after a short pause in typing (so a crash loses at most the last keystrokes).
+
+A paste holding tabs or line breaks (a spreadsheet row or column) is one value per field: the
+field posts :class:`ExtractionField.Pasted` and the screen fills the fields from this one on.
 """
 
 from __future__ import annotations
 
-from textual import on
+import re
+
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -37,6 +42,32 @@ def placeholder(f: FormField) -> str:
     return ""
 
 
+def paste_parts(text: str) -> list[str]:
+    """A pasted text's values: split at tabs and line breaks (one trailing break dropped)."""
+    text = re.sub(r"(\r\n|\r|\n)$", "", text)
+    return re.split(r"\r\n|\r|\n|\t", text)
+
+
+class FieldInput(Input):
+    """The field's input; a paste of several values goes to the screen instead of this input."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        parts = paste_parts(event.text)
+        if len(parts) > 1:
+            event.prevent_default()  # not Input's paste (which keeps the first line, tabs and all)
+            event.stop()
+            owner = next(n for n in self.ancestors if isinstance(n, ExtractionField))
+            self.post_message(ExtractionField.Pasted(owner, parts))
+
+    def insert_pasted(self, text: str) -> None:
+        """Insert ``text`` as a paste does: at the cursor, over the selection."""
+        selection = self.selection
+        if selection.is_empty:
+            self.insert_text_at_cursor(text)
+        else:
+            self.replace(text, *selection)
+
+
 class ExtractionField(Vertical):
     """A form field. ``field_key`` is the stored field name (``outcome.mortality.events``)."""
 
@@ -62,6 +93,14 @@ class ExtractionField(Vertical):
             self.key = key
             self.value = value
 
+    class Pasted(Message):
+        """A paste of several ``parts`` (tab- or line-separated) into ``field``."""
+
+        def __init__(self, field: ExtractionField, parts: list[str]) -> None:
+            super().__init__()
+            self.field = field
+            self.parts = parts
+
     def __init__(self, spec: FormField, value: str = "") -> None:
         super().__init__(id="field-" + spec.key.replace(".", "-"))
         self.spec = spec
@@ -86,7 +125,7 @@ class ExtractionField(Vertical):
             part = f.part.rstrip("12")  # events1 → events: the group is a heading above
             label = ("SD" if part == "sd" else part.capitalize()) if part else f.label
             yield Label(f"{label}{unit}{star}", classes="field-label")
-            yield Input(value=self._initial, placeholder=placeholder(f), suggester=suggester)
+            yield FieldInput(value=self._initial, placeholder=placeholder(f), suggester=suggester)
             yield Label("", classes="field-saved")
         yield Static("", classes="field-problem")
 
@@ -101,6 +140,18 @@ class ExtractionField(Vertical):
         with self.prevent(Input.Changed):
             self.query_one(Input).value = value
         self.show_problem(check_value(self.spec, value).problem)
+
+    def enter(self, value: str, *, at_cursor: bool = False) -> None:
+        """Put a pasted value in (over the whole value, or at the cursor) and save it now."""
+        field_input = self.query_one(FieldInput)
+        with self.prevent(Input.Changed):
+            if at_cursor:
+                field_input.insert_pasted(value)
+            else:
+                field_input.value = value
+        self._form_spelling()
+        self.show_problem(check_value(self.spec, self.value).problem)
+        self._post()
 
     def show_problem(self, problem: str) -> None:
         if problem == self._problem:
@@ -131,20 +182,18 @@ class ExtractionField(Vertical):
             self._timer.stop()
         self._timer = self.set_timer(SAVE_AFTER_PAUSE, self._post)
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._post()
-        self.screen.focus_next()
-
     @on(Input.Blurred)
     def _blurred(self, event: Input.Blurred) -> None:
         event.stop()
+        self._form_spelling()
+        self._post()
+
+    def _form_spelling(self) -> None:
+        """A choice typed in another case shows (and is saved) as the form spells it."""
         normal = check_value(self.spec, self.value).normal
         if self.spec.type == "choice" and normal and normal != self.value:
-            with self.prevent(Input.Changed):  # show the form's spelling, as it is stored
+            with self.prevent(Input.Changed):
                 self.query_one(Input).value = normal
-        self._post()
 
     def take_unsaved(self) -> str | None:
         """The value typed since the last save request, if any (marked as requested)."""
