@@ -477,7 +477,7 @@ def outcome_study_table(
     the outcome's parts — events, total; mean, sd, n; or the two groups' events1 … n2 —
     [subgroup], [moderators]), a name for messages, and the outcome as the form defines it.
     Studies without the outcome are left out (said on stderr)."""
-    from reviewflow.extraction.export import outcome_table
+    from reviewflow.extraction.export import outcome_gaps, outcome_table
 
     ctx = click.get_current_context()
     app = ctx.find_object(AppContext)
@@ -486,16 +486,19 @@ def outcome_study_table(
     form = _form(app, form_name)
     spec = form.outcome(outcome)
     _studies(app)
-    table, skipped = outcome_table(app.store(), form, outcome,
-                                   app.workspace().config.reviewers_per_record, subgroup,
-                                   moderators)  # fmt: skip
+    rpr = app.workspace().config.reviewers_per_record
+    table, skipped = outcome_table(app.store(), form, outcome, rpr, subgroup, moderators)
     source = f"consensus extraction, outcome {outcome!r}"
     parts = "/".join(spec.parts())
-    if skipped:
-        click.echo(
-            f"{len(skipped)} studies without {parts} for {outcome}: {', '.join(skipped)}",
-            err=True,
-        )
+    if skipped:  # as the report: still being extracted, or settled without the outcome
+        pending, missing = outcome_gaps(app.store(), form, outcome, rpr)
+        for kind, labels in (("without", missing), ("pending extraction of", pending)):
+            if labels:
+                click.echo(
+                    f"{plural(len(labels), 'study', 'studies')} {kind} {parts} for {outcome} "
+                    f"left out: {', '.join(labels)}",
+                    err=True,
+                )
     if table.empty:
         what = "both events and total" if parts == "events/total" else f"all of {parts}"
         raise InputError(f"{source}: no study has {what} yet")

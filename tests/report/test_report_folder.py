@@ -235,9 +235,7 @@ def test_report_json_lists_the_files_and_empty_sections(
     assert data["pooled"] == [] and any("Search log" in n for n in data["notes"])
 
 
-def test_pooled_results_tell_pending_extraction_from_an_outcome_not_reported(
-    review: Workspace, tmp_path: Path
-) -> None:
+def _pending_and_not_reported(review: Workspace) -> None:
     """Study A 1998: both reviewers finished, their events differ and nobody settled it yet:
     pending. Study B 2001: both finished with the outcome left empty: not reported."""
     from reviewflow.extraction.consensus import accept_agreements
@@ -258,6 +256,12 @@ def test_pooled_results_tell_pending_extraction_from_an_outcome_not_reported(
         accept_agreements(store, form, "anna")  # Study A's total: agreed; its events: differ
     finally:
         store.dispose()
+
+
+def test_pooled_results_tell_pending_extraction_from_an_outcome_not_reported(
+    review: Workspace, tmp_path: Path
+) -> None:
+    _pending_and_not_reported(review)
     out = tmp_path / "report"
     code, _, err = run_cli("report", "--out", str(out), cwd=review.root)
     assert code == 0, err
@@ -273,3 +277,19 @@ def test_pooled_results_tell_pending_extraction_from_an_outcome_not_reported(
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "Studies without this outcome: Study B 2001</p>" in index
     assert "Extraction pending (no consensus values yet): Study A 1998</p>" in index
+
+
+def test_pool_outcome_tells_pending_extraction_from_an_outcome_not_reported(
+    review: Workspace,
+) -> None:
+    _pending_and_not_reported(review)
+    code, out, err = run_cli("pool", "--outcome", "improvement", "--json", cwd=review.root)
+    assert code == 0, err
+    assert json.loads(out)["k"] == 14
+    lines = err.splitlines()
+    assert "1 study without events/total for improvement left out: Study B 2001" in lines
+    # pool links the included report not yet in a study (Silverstein 2000): nobody began it
+    pending = "Silverstein 2000, Study A 1998"
+    assert f"2 studies pending extraction of events/total for improvement left out: {pending}" in (
+        lines
+    )
