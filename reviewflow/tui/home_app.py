@@ -208,7 +208,8 @@ class HomeScreen(Screen[None]):
         if key in ("screen-ta", "screen-ft"):
             stage = TA if key == "screen-ta" else FT
             setup = ScreeningSetup(store, self.who.name, stage, self.rules, cfg.title, *highlights,
-                                   criteria=cfg.criteria_text())  # fmt: skip
+                                   criteria=cfg.criteria_text(),
+                                   review_dir=self.setup.workspace.root)  # fmt: skip
             self.app.push_screen(ScreeningScreen(setup))
         elif key in ("reconcile-ta", "reconcile-ft"):
             stage = TA if key == "reconcile-ta" else FT
