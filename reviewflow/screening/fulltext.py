@@ -326,6 +326,19 @@ def sought_fulltexts(store: Store, review_dir: Path, required: int) -> list[Full
     return out
 
 
+def attached(store: Store, record_ids: Sequence[int]) -> dict[int, str]:
+    """The records among ``record_ids`` with a full text attached → its location."""
+    with store.read() as s:
+        rows = s.execute(
+            select(FulltextRetrieval.record_id, FulltextRetrieval.location).where(
+                col(FulltextRetrieval.record_id).in_(list(record_ids)),
+                FulltextRetrieval.status == "retrieved",
+                FulltextRetrieval.location != "",
+            )
+        ).all()
+    return {int(rid): str(loc) for rid, loc in rows}
+
+
 # -- opening a PDF ----------------------------------------------------------------------------
 def viewer_command(path: Path) -> list[str]:
     """The command that opens ``path`` with the system's PDF viewer: ``$REVIEWFLOW_PDF_VIEWER``

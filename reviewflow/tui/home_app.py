@@ -261,7 +261,8 @@ class HomeScreen(Screen[None]):
             sync_studies(store, per, actor=self.who.name)
             extraction = Extraction(store, form, reviewer=self.who.name,
                                     reviewers_per_record=per,
-                                    consensus_by=self.who.name if consensus else None)  # fmt: skip
+                                    consensus_by=self.who.name if consensus else None,
+                                    review_dir=ws.root)  # fmt: skip
             self.app.call_from_thread(self._open_extraction, extraction)
 
         return job

@@ -149,3 +149,43 @@ async def test_title_abstract_screening_has_no_pdf_key(
         await pilot.pause()
         assert "Full text:" not in str(app.screening.query_one("#record-text").render())
     assert launches.calls == []
+
+
+async def test_extraction_opens_the_studys_pdf_with_ctrl_o(
+    sqlite_workspace: Workspace, tmp_path: Path, launches: Launches
+) -> None:
+    from reviewflow.extraction.forms import find_form
+    from reviewflow.extraction.studies import list_studies, sync_studies
+    from reviewflow.tui.extract_app import ExtractApp, StudyScreen
+    from tests.extraction.helpers import build_screened_review
+
+    ws = sqlite_workspace
+    store = open_store(ws.database_url())
+    build_screened_review(store)
+    sync_studies(store, 2)
+    studies = list_studies(store, 2)
+    first = studies[0].reports[0].record_id
+    ft.attach(store, ws.root, "reviewer1", [write_pdf(tmp_path / "a.pdf", "x")], record_id=first)
+    app = ExtractApp(store, find_form(ws.forms_dir), reviewer="reviewer1", review_dir=ws.root)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("enter")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, StudyScreen)
+        shown = str(app.screen.query_one("#report-text").render())
+        assert f"PDF attached: fulltext/{first}.pdf (Ctrl+O opens it)" in shown
+        await pilot.press("ctrl+o")  # the focus is in the form's first field
+        await pilot.pause()
+        assert launches.calls and launches.calls[0][0][-1] == str(ws.root / f"fulltext/{first}.pdf")
+        await pilot.press("ctrl+n")  # the next study has no PDF
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        other = studies[1].reports[0].record_id
+        assert said(app)[-1].startswith(f"no PDF attached to record {other}:")  # type: ignore[arg-type]
+        assert len(launches.calls) == 1
+    store.dispose()
