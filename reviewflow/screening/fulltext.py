@@ -94,12 +94,14 @@ def check_pdf(path: Path) -> None:
 
 
 def pdf_files(paths: Sequence[Path]) -> list[Path]:
-    """The files to attach: each path, or a folder's ``*.pdf`` files (not its subfolders),
-    every one checked (:func:`check_pdf`) before anything is attached."""
+    """The files to attach: each path, or a folder's ``*.pdf`` files (not its subfolders, nor
+    hidden files such as macOS's ``._name.pdf`` copies), every one checked (:func:`check_pdf`) before anything is attached."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            inside = sorted(p for p in path.iterdir() if p.suffix.lower() == ".pdf")
+            inside = sorted(
+                p for p in path.iterdir() if p.suffix.lower() == ".pdf" and p.name[0] != "."
+            )
             if not inside:
                 raise InputError(f"{path}: no .pdf files in this folder")
             found.extend(inside)
@@ -234,7 +236,7 @@ def attach(
         rows = {
             r.record_id: r
             for r in s.exec(
-                select(FulltextRetrieval).where(col(FulltextRetrieval.record_id).in_(wanted))
+                select(FulltextRetrieval).where(col(FulltextRetrieval.record_id).in_(list(wanted)))
             )
         }
     target_dir = review_dir / FULLTEXT_DIR

@@ -80,6 +80,7 @@ def test_a_folder_attaches_by_pmid_and_doi_and_says_what_matched_nothing(
     write_pdf(folder / "99999999.pdf", "a PMID not in the review")
     write_pdf(folder / "Smith 2019.pdf", "no identifier in the name")
     (folder / "notes.txt").write_text("not a .pdf: left alone")
+    (folder / f"._PMID{nsaid.pmid}.pdf").write_bytes(b"\0\5\26\7 macOS metadata")  # hidden
     code, out, err = attach_cli(ws, str(folder))
     assert code == 0, err
     lines = out.splitlines()
