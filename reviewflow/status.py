@@ -14,6 +14,7 @@ from reviewflow.store.models import (
     AuditEntry,
     ConsensusValue,
     DuplicateCandidate,
+    FulltextRetrieval,
     Record,
     RecordSource,
     RobConsensus,
@@ -90,6 +91,10 @@ def review_status(store: Store, config: ReviewConfig) -> dict[str, Any]:
             or 0
         )
         f = flow.review_flow(s, config.reviewers_per_record)
+        with_pdf = select(FulltextRetrieval.record_id).where(
+            FulltextRetrieval.status == "retrieved", FulltextRetrieval.location != ""
+        )
+        sought_with_pdf = set(f.sought) & set(s.execute(with_pdf).scalars())
         included_reports = set(f.full_text.ids(flow.INCLUDE))
         study_of = dict(s.execute(select(StudyReport.record_id, StudyReport.study_id)).all())
         studies = {study_of[r] for r in included_reports if r in study_of}
@@ -111,6 +116,7 @@ def review_status(store: Store, config: ReviewConfig) -> dict[str, Any]:
         "title_abstract": _stage_counts(f.title_abstract, unblinded),
         "full_text": {
             "sought": len(f.sought),
+            "with_pdf": len(sought_with_pdf),  # sought reports with a full text attached
             "not_retrieved": len(f.not_retrieved),
             **_stage_counts(f.full_text, unblinded),
         },

@@ -28,6 +28,7 @@ COMMAND_MODULES: dict[str, str] = {
     "dedup": "reviewflow.cli.dedup",
     "simulate": "reviewflow.cli.simulate",
     "screen": "reviewflow.cli.screening",
+    "fulltext": "reviewflow.cli.fulltext",
     "reconcile": "reviewflow.cli.screening",
     "agreement": "reviewflow.cli.screening",
     "extract": "reviewflow.cli.extraction",

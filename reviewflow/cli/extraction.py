@@ -96,6 +96,7 @@ def extract(
         reviewer=reviewer,
         reviewers_per_record=app.workspace().config.reviewers_per_record,
         consensus_by=actor if consensus else None,
+        review_dir=app.workspace().root,
     ).run()
 
 

@@ -81,6 +81,7 @@ def screen(
             highlight_exclude=tuple(config.highlight_exclude),
             order=order,
             criteria=config.criteria_text(),
+            review_dir=ws.root,
         )  # fmt: skip
     ).run()
 

@@ -74,7 +74,8 @@ def status(app: AppContext, as_json: bool) -> None:
         f"({ta['resolved']} resolved)"
     )
     click.echo(
-        f"Full text: {ft['sought']} sought, {ft['not_retrieved']} not retrieved; "
+        f"Full text: {ft['sought']} sought ({ft['with_pdf']} with a PDF attached), "
+        f"{ft['not_retrieved']} not retrieved; "
         f"{ft['included']} included, {ft['excluded']} excluded, {_conflicts(ft)}, "
         f"{ft['pending']} awaiting reviewers"
     )

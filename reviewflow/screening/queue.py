@@ -85,6 +85,7 @@ class RecordView:
     not_retrieved_by: str = ""  # who marked the report not retrieved (shared by the team)
     title_abstract_note: str = ""  # at full text: my own note from title/abstract screening
     draft_labels: tuple[str, ...] = ()  # my labels on a record I have not decided yet
+    fulltext: str = ""  # where the attached PDF is (relative to the review folder), or ""
 
 
 _LABEL = re.compile(r"(?:(?<=^)|(?<=[.!?]\s))([A-Z][A-Z ,/&-]{2,40}[A-Z]):\s+")
@@ -455,11 +456,11 @@ def record_view(
                 ).first()
                 ta_note = earlier or ""
         retrieval = s.execute(
-            select(FulltextRetrieval.status, FulltextRetrieval.updated_by).where(
-                FulltextRetrieval.record_id == record_id
-            )
+            select(
+                FulltextRetrieval.status, FulltextRetrieval.updated_by, FulltextRetrieval.location
+            ).where(FulltextRetrieval.record_id == record_id)
         ).first()
-    status, marked_by = retrieval if retrieval is not None else (None, "")
+    status, marked_by, location = retrieval if retrieval is not None else (None, "", "")
     return RecordView(
         record_id=record_id, title=r.title, authors=list(r.authors), journal=r.journal or
         r.journal_abbrev, year=r.year, volume=r.volume, issue=r.issue, pages=r.pages,
@@ -468,6 +469,7 @@ def record_view(
         keywords=list(r.keywords), mesh_terms=list(r.mesh_terms), language=list(r.language),
         mine=as_mine(mine), not_retrieved=status == "not_retrieved", extra=dict(r.extra),
         draft_note=draft_text, draft_labels=tuple(draft_tags), title_abstract_note=ta_note, not_retrieved_by=marked_by if status == "not_retrieved" else "",
+        fulltext=location if status == "retrieved" else "",
     )  # fmt: skip
 
 

@@ -36,6 +36,7 @@ one :class:`Extraction` (store, form, reviewer and the saves), so the same scree
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -51,6 +52,7 @@ from reviewflow.extraction import values as extraction_values
 from reviewflow.extraction.forms import Form
 from reviewflow.extraction.studies import list_studies
 from reviewflow.extraction.validate import check_study, problems_by_field
+from reviewflow.screening import fulltext
 from reviewflow.store import Store
 from reviewflow.tui.widgets.extraction_dialogs import ExtractionHelp
 from reviewflow.tui.widgets.extraction_field import ExtractionField
@@ -62,6 +64,7 @@ from reviewflow.tui.widgets.extraction_messages import (
     ValueSaved,
     progress_text,
 )
+from reviewflow.tui.widgets.pdf import open_fulltext
 
 HELP_TEXT = (
     "Values are saved as you enter them: when you leave a field (Tab, Shift+Tab or Enter) and "
@@ -217,6 +220,7 @@ class StudyScreen(Screen[None]):
         # priority: the focus moves as the key is read, before the keys after it are handed on
         Binding("tab,enter", "app.focus_next", show=False, priority=True),
         Binding("shift+tab", "app.focus_previous", show=False, priority=True),
+        Binding("ctrl+o", "open_pdf", "Open the report's PDF", show=False),  # in the help
     ]
 
     def __init__(self, extraction: Extraction, rows: list[StudyRow], index: int) -> None:
@@ -226,6 +230,7 @@ class StudyScreen(Screen[None]):
         self.study = rows[index].study
         self.loaded_values: dict[str, str] = {}
         self.finished: bool | None = None  # None until loaded
+        self.pdfs: dict[int, str] = {}  # report record id → its attached full text
 
     def compose(self) -> ComposeResult:
         form = self.extraction.form
@@ -274,6 +279,7 @@ class StudyScreen(Screen[None]):
         finished = self.study.id in extraction_values.my_finished(
             app.store, app.reviewer, [self.study.id]
         )
+        self.pdfs = fulltext.attached(app.store, [r.record_id for r in self.study.reports])
         self.post_message(StudyLoaded(self.study.id, mine, notes, finished))
 
     @on(StudyLoaded)
@@ -297,6 +303,9 @@ class StudyScreen(Screen[None]):
                 text.append("Primary report\n" if r.is_primary else "Other report\n", style="dim")
             text.append(r.title + "\n", style="bold")
             text.append(r.citation + "\n\n", style="italic")
+            if r.record_id in self.pdfs:  # (none: no line, the key says so when pressed)
+                text.append(f"PDF attached: {self.pdfs[r.record_id]} (Ctrl+O opens it)\n\n",
+                            style="dim")  # fmt: skip
             text.append(r.abstract or "(no abstract)")
         if self.study.notes:
             text.append("\n\nStudy notes\n", style="bold")
@@ -375,6 +384,15 @@ class StudyScreen(Screen[None]):
             if value is not None:
                 self.extraction.save(f, self.study.id, f.field_key, value)
 
+    def action_open_pdf(self) -> None:
+        """The primary report's PDF, else the first report's that has one."""
+        reports = sorted(self.study.reports, key=lambda r: not r.is_primary)
+        if not reports:
+            return
+        found = next((r.record_id for r in reports if r.record_id in self.pdfs), None)
+        rid = found if found is not None else reports[0].record_id
+        open_fulltext(self.app, self.extraction.review_dir, self.pdfs.get(rid, ""), rid)
+
     def action_back(self) -> None:
         self.flush()
         self.app.pop_screen()
@@ -446,8 +464,10 @@ class Extraction:
         reviewer: str,
         reviewers_per_record: int = 2,
         consensus_by: str | None = None,
+        review_dir: Path | None = None,
     ) -> None:
         self.store, self.form, self.reviewer = store, form, reviewer
+        self.review_dir = review_dir  # where attached full texts are
         self.reviewers_per_record = reviewers_per_record
         self.consensus_by = consensus_by
         self._save_lock = threading.Lock()
@@ -550,11 +570,12 @@ class ExtractApp(App[None]):
         reviewer: str,
         reviewers_per_record: int = 2,
         consensus_by: str | None = None,
+        review_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.extraction = Extraction(store, form, reviewer=reviewer,
                                      reviewers_per_record=reviewers_per_record,
-                                     consensus_by=consensus_by)  # fmt: skip
+                                     consensus_by=consensus_by, review_dir=review_dir)  # fmt: skip
         self.store, self.form, self.reviewer = store, form, reviewer
 
     def on_mount(self) -> None:

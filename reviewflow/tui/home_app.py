@@ -208,7 +208,8 @@ class HomeScreen(Screen[None]):
         if key in ("screen-ta", "screen-ft"):
             stage = TA if key == "screen-ta" else FT
             setup = ScreeningSetup(store, self.who.name, stage, self.rules, cfg.title, *highlights,
-                                   criteria=cfg.criteria_text())  # fmt: skip
+                                   criteria=cfg.criteria_text(),
+                                   review_dir=self.setup.workspace.root)  # fmt: skip
             self.app.push_screen(ScreeningScreen(setup))
         elif key in ("reconcile-ta", "reconcile-ft"):
             stage = TA if key == "reconcile-ta" else FT
@@ -260,7 +261,8 @@ class HomeScreen(Screen[None]):
             sync_studies(store, per, actor=self.who.name)
             extraction = Extraction(store, form, reviewer=self.who.name,
                                     reviewers_per_record=per,
-                                    consensus_by=self.who.name if consensus else None)  # fmt: skip
+                                    consensus_by=self.who.name if consensus else None,
+                                    review_dir=ws.root)  # fmt: skip
             self.app.call_from_thread(self._open_extraction, extraction)
 
         return job

@@ -36,6 +36,7 @@ from reviewflow.tui.widgets.dialogs import (
     SearchPrompt,
     TextPrompt,
 )
+from reviewflow.tui.widgets.pdf import open_fulltext
 from reviewflow.tui.widgets.record_panel import RecordPanel
 from reviewflow.tui.widgets.text_screen import TextScreen
 
@@ -62,6 +63,7 @@ class ScreeningSetup:
     highlight_exclude: tuple[str, ...] = ()
     order: str = "import"  # or "relevance" (title/abstract): my own decisions train a model
     criteria: str = ""  # the question and eligibility criteria (ReviewConfig.criteria_text)
+    review_dir: Path | None = None  # the review folder: where attached full texts are
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class ScreeningScreen(Screen[None]):
         Binding("u", "nothing_to_undo", show=False),  # while Undo is greyed: say why
         Binding("n", "note", "Note"),
         Binding("t", "labels", "Labels", show=False),  # in the ? help: the footer is full
+        Binding("p", "open_pdf", "PDF", show=False),  # the record says "p opens it"
         Binding("right,l", "next", "Next", key_display="→", show=False),
         Binding("left,h", "previous", "Prev", key_display="←", show=False),
         Binding("space", "next_undecided", "Next to do", show=False),
@@ -127,6 +130,7 @@ class ScreeningScreen(Screen[None]):
         ("u", "undo my last change (also from before a restart)", "undo"),
         ("n", "write a note (before deciding too: it waits for the decision)", "note"),
         ("t", "labels on my decision (mine only; → completes)", "labels"),
+        ("p", "open the attached PDF (full text)", "open_pdf"),
         ("→ / l", "next record", "next"),
         ("← / h", "previous record", "previous"),
         ("space", "next record I have not decided", "next_undecided"),
@@ -425,7 +429,7 @@ class ScreeningScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         view = self.shown.view if self.shown else None
         position = self.shown.position if self.shown else None
-        if action == "not_retrieved" and self.setup.stage != flow.FULL_TEXT:
+        if action in ("not_retrieved", "open_pdf") and self.setup.stage != flow.FULL_TEXT:
             return False  # not part of title/abstract screening: hidden
         if action == "toggle_order" and self.setup.stage != flow.TITLE_ABSTRACT:
             return False  # relevance order is for title/abstract screening
@@ -545,6 +549,11 @@ class ScreeningScreen(Screen[None]):
         what = "retrieved" if self.shown.view.not_retrieved else "not-retrieved"
         self.saving = True
         self.change_other(what, *current)
+
+    def action_open_pdf(self) -> None:
+        view = self.shown.view if self.shown else None
+        if view is not None:
+            open_fulltext(self.app, self.setup.review_dir, view.fulltext, view.record_id)
 
     def action_nothing_to_undo(self) -> None:
         self.notify("nothing of yours to undo at this stage", timeout=3)
@@ -668,7 +677,7 @@ class ScreeningScreen(Screen[None]):
         rows = [
             (key, text, action == "" or bool(self.check_action(action, ())))
             for key, text, action in self.KEY_HELP
-            if action != "not_retrieved" or self.setup.stage == flow.FULL_TEXT
+            if action not in ("not_retrieved", "open_pdf") or self.setup.stage == flow.FULL_TEXT
         ]
         notes = (
             "Your decisions are saved the moment you press the key. You see only your own "

@@ -63,6 +63,11 @@ def render_record(
                     f"https://doi.org/{view.doi}" if view.doi else ""):  # fmt: skip
             if url:
                 out.append(url + "\n", style=f"link {url}")
+        out.append("Full text: ", style="dim")
+        if view.fulltext:
+            out.append(f"PDF attached ({view.fulltext}; p opens it)\n", style="bold")
+        else:
+            out.append("no PDF attached (reviewflow fulltext attach)\n", style="dim")
         if view.title_abstract_note:
             out.append("My title/abstract note: ", style="dim")
             out.append(view.title_abstract_note + "\n", style="italic")
