@@ -125,7 +125,7 @@ def rob_assess(app: AppContext, reviewer: str, tool: str) -> None:
     store = app.as_reviewer(reviewer)
     per = app.workspace().config.reviewers_per_record
     sync_studies(store, per)
-    RobApp(store, reviewer, tool, per).run()
+    RobApp(store, reviewer, tool, per, review_dir=app.workspace().root).run()
 
 
 @rob.command("set")

@@ -224,7 +224,9 @@ class HomeScreen(Screen[None]):
 
             per = self.setup.workspace.config.reviewers_per_record
             sync_studies(store, per, actor=self.who.name)
-            self.app.push_screen(RobStudiesScreen(RobSession.open(store, self.who.name, per=per)))
+            session = RobSession.open(store, self.who.name, per=per,
+                                      review_dir=self.setup.workspace.root)  # fmt: skip
+            self.app.push_screen(RobStudiesScreen(session))
         elif key == "sign-out":
             if self.setup.session_token:  # served: the browser's cookie no longer signs in
                 access.close_session(store, self.setup.session_token)

@@ -7,7 +7,8 @@
   highlighted item with that answer (shown in the line above the footer) and moves on; the
   answer is saved at once (one short transaction, audited) and the domain and overall
   judgements follow by the tool's rule. Backspace clears the answer. ``]``/``[`` next/previous
-  study; Escape back to the list.
+  study; ``p`` opens the study's attached PDF (``reviewflow fulltext attach``); Escape back to
+  the list.
 - Overriding a rule's judgement needs a reason: ``reviewflow rob set STUDY D1=high --reason
   D1=…`` (not on this screen).
 
@@ -16,7 +17,8 @@ Blinding: the screens read only the reviewer's own answers (``assess.my_assessme
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -32,7 +34,9 @@ from reviewflow.extraction.studies import StudyInfo, list_studies
 from reviewflow.rob import assess
 from reviewflow.rob.plots import COLOUR
 from reviewflow.rob.tools import OVERALL, Tool, get_tool
+from reviewflow.screening import fulltext
 from reviewflow.store import Store
+from reviewflow.tui.widgets.pdf import open_fulltext
 
 NUMBER_KEYS = [str(i) for i in range(1, 10)]
 
@@ -46,10 +50,16 @@ class RobSession:
     reviewer: str
     tool: Tool
     studies: list[StudyInfo]
+    review_dir: Path | None = None  # where attached full texts are
+    pdfs: dict[int, str] = field(default_factory=dict)  # report record id → its full text
 
     @classmethod
-    def open(cls, store: Store, reviewer: str, tool: str = "rob2", per: int = 2) -> RobSession:
-        return cls(store, reviewer, get_tool(tool), list_studies(store, per))
+    def open(cls, store: Store, reviewer: str, tool: str = "rob2", per: int = 2,
+             review_dir: Path | None = None) -> RobSession:  # fmt: skip
+        studies = list_studies(store, per)
+        reports = [r.record_id for st in studies for r in st.reports]
+        pdfs = fulltext.attached(store, reports) if reports else {}
+        return cls(store, reviewer, get_tool(tool), studies, review_dir, pdfs)
 
 
 def _judgement(value: str | None) -> Text:
@@ -130,6 +140,7 @@ class RobStudyScreen(Screen[None]):
         Binding("backspace,delete", "clear", "Clear answer"),
         Binding("right_square_bracket", "move(1)", "Next study", key_display="]"),
         Binding("left_square_bracket", "move(-1)", "Previous study", key_display="["),
+        Binding("p", "open_pdf", "PDF"),
         Binding("escape,q", "close", "Back"),
     ]
 
@@ -192,9 +203,11 @@ class RobStudyScreen(Screen[None]):
             self.items.append(key)
         table.move_cursor(row=min(row, len(self.items) - 1))
         report = self.study.primary
+        pdf = self._pdf()
         self.query_one("#rob-report-text", Static).update(
             Text.assemble(
                 (f"{report.title}\n\n" if report else "", "bold"),
+                (f"PDF attached: {self.state.pdfs[pdf]} (p opens it)\n\n" if pdf else "", "dim"),
                 report.abstract if report else "(no report text)",
             )  # fmt: skip
         )
@@ -243,6 +256,20 @@ class RobStudyScreen(Screen[None]):
         if self._save(""):
             self.show()
 
+    def _pdf(self) -> int | None:
+        """The report whose PDF ``p`` opens: the primary report's, else the first attached."""
+        reports = sorted(self.study.reports, key=lambda r: not r.is_primary)
+        return next((r.record_id for r in reports if r.record_id in self.state.pdfs), None)
+
+    def action_open_pdf(self) -> None:
+        rid = self._pdf()
+        if rid is None:
+            report = self.study.primary
+            if report is not None:  # says how to attach one
+                open_fulltext(self.app, self.state.review_dir, "", report.record_id)
+            return
+        open_fulltext(self.app, self.state.review_dir, self.state.pdfs[rid], rid)
+
     def action_move(self, step: int) -> None:
         self.index = (self.index + step) % len(self.state.studies)
         self.show(keep=0)
@@ -267,9 +294,9 @@ class RobApp(App[None]):
     CSS = ROB_CSS
 
     def __init__(self, store: Store, reviewer: str, tool: str = "rob2",
-                 reviewers_per_record: int = 2) -> None:  # fmt: skip
+                 reviewers_per_record: int = 2, review_dir: Path | None = None) -> None:  # fmt: skip
         super().__init__()
-        self.session = RobSession.open(store, reviewer, tool, reviewers_per_record)
+        self.session = RobSession.open(store, reviewer, tool, reviewers_per_record, review_dir)
 
     def on_mount(self) -> None:
         self.sub_title = self.session.reviewer

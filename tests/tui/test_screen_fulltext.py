@@ -189,3 +189,39 @@ async def test_extraction_opens_the_studys_pdf_with_ctrl_o(
         assert said(app)[-1].startswith(f"no PDF attached to record {other}:")  # type: ignore[arg-type]
         assert len(launches.calls) == 1
     store.dispose()
+
+
+async def test_risk_of_bias_opens_the_studys_pdf_with_p(
+    sqlite_workspace: Workspace, tmp_path: Path, launches: Launches
+) -> None:
+    from reviewflow.extraction.studies import list_studies, sync_studies
+    from reviewflow.tui.rob_app import RobApp, RobStudyScreen
+    from tests.extraction.helpers import build_screened_review
+
+    ws = sqlite_workspace
+    store = open_store(ws.database_url())
+    build_screened_review(store)
+    sync_studies(store, 2)
+    studies = list_studies(store, 2)
+    first = studies[0].reports[0].record_id
+    ft.attach(store, ws.root, "reviewer1", [write_pdf(tmp_path / "a.pdf", "x")], record_id=first)
+    app = RobApp(store, "reviewer1", review_dir=ws.root)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RobStudyScreen)
+        shown = str(app.screen.query_one("#rob-report-text").render())
+        assert f"PDF attached: fulltext/{first}.pdf (p opens it)" in shown
+        await pilot.press("p")
+        await pilot.pause()
+        assert [c[0][-1] for c in launches.calls] == [str(ws.root / f"fulltext/{first}.pdf")]
+        await pilot.press("right_square_bracket")  # the next study has no PDF
+        await pilot.pause()
+        assert "PDF attached" not in str(app.screen.query_one("#rob-report-text").render())
+        await pilot.press("p")
+        await pilot.pause()
+        other = studies[1].reports[0].record_id
+        assert said(app)[-1].startswith(f"no PDF attached to record {other}:")  # type: ignore[arg-type]
+        assert len(launches.calls) == 1
+    store.dispose()
