@@ -173,6 +173,8 @@ def dedup(
         raise ReviewflowError("--out, --maybe-out and --id-column need an INPUT file")
     from reviewflow.dedup import review
 
+    if actor != "system":  # the audit log names only people review.toml lists
+        app.workspace().config.reviewer(actor)
     store = app.store()
     if undo_group is not None:
         released = review.undo_group(store, undo_group, actor)
@@ -181,7 +183,6 @@ def dedup(
     if review_queue:
         if actor == "system":
             raise ReviewflowError("the manual queue needs --reviewer NAME (for the audit log)")
-        app.workspace().config.reviewer(actor)  # a name review.toml does not list is refused
         from reviewflow.tui.dedup_queue import DedupQueueApp
 
         DedupQueueApp(store, actor).run()

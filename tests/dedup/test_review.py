@@ -118,7 +118,11 @@ def test_cli_review_mode_and_undo(workspace: Workspace) -> None:
     code, out, err = run_cli("dedup", "--undo", "999", cwd=workspace.root)
     assert code == 1 and "no duplicate group 999" in err
     code, out, err = run_cli("dedup", "--undo", "1", "--by", "tester", cwd=workspace.root)
+    assert code == 1 and "no reviewer named 'tester'" in err  # the audit log names reviewers
+    code, out, err = run_cli("dedup", "--undo", "1", "--by", "reviewer1", cwd=workspace.root)
     assert code == 0 and "split" in out
+    code, out, err = run_cli("dedup", "--by", "mallory", cwd=workspace.root)
+    assert code == 1 and "no reviewer named 'mallory'" in err and len(err.splitlines()) == 1
 
 
 def test_cli_standalone_reads_ris_and_numbers_repeated_ids(tmp_path: Path) -> None:
