@@ -173,9 +173,9 @@ def dedup(
         raise ReviewflowError("--out, --maybe-out and --id-column need an INPUT file")
     from reviewflow.dedup import review
 
-    if actor != "system":  # the audit log names only people review.toml lists
+    if actor != "system":  # the audit log names only people review.toml lists, signed in
         app.workspace().config.reviewer(actor)
-    store = app.store()
+    store = app.as_reviewer(actor) if actor != "system" else app.store()
     if undo_group is not None:
         released = review.undo_group(store, undo_group, actor)
         click.echo(f"Group {undo_group} split: {plural(released, 'record')} no longer duplicates")

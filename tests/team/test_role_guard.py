@@ -196,3 +196,17 @@ def test_an_unprotected_review_needs_nobody_to_sign_in(workspace: Any) -> None:
     assert code == 0, err
     code, out, _ = run_cli("-w", str(workspace.root), "status", "--json")
     assert '"conflicts": 0' in out
+
+
+def test_dedup_in_a_reviewers_name_signs_that_reviewer_in(team: Team) -> None:
+    """The audit log's name for a merge decision or a split is a signed-in reviewer's."""
+    from tests.conftest import run_cli
+
+    code, _out, err = run_cli("-w", str(team.ws.root), "dedup", "--by", "reviewer1")
+    assert code == 1 and "passphrase" in err and len(err.splitlines()) == 1
+    code, _out, err = run_cli("-w", str(team.ws.root), "dedup", "--by", "reviewer1",
+                              env={"REVIEWFLOW_PASSPHRASE": PASSPHRASES["reviewer2"]})  # fmt: skip
+    assert code == 1 and err.strip().endswith("unknown reviewer name or wrong passphrase")
+    code, out, err = cli_as(team.ws, "reviewer1", "dedup", "--by", "reviewer1")
+    assert code == 0, err
+    assert "to check by hand" in out
