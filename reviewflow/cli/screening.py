@@ -147,6 +147,7 @@ def reconcile(app: AppContext, stage: str, adjudicator: str | None, reviewers: s
             highlight_include=tuple(config.highlight_include),
             highlight_exclude=tuple(config.highlight_exclude),
             criteria=config.criteria_text(),
+            review_dir=app.workspace().root,
         )  # fmt: skip
     ).run()
 

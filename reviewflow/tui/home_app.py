@@ -214,7 +214,8 @@ class HomeScreen(Screen[None]):
         elif key in ("reconcile-ta", "reconcile-ft"):
             stage = TA if key == "reconcile-ta" else FT
             rec = ReconcileSetup(store, (self.who.name,), stage, self.rules, cfg.title, *highlights,
-                                 criteria=cfg.criteria_text())  # fmt: skip
+                                 criteria=cfg.criteria_text(),
+                                 review_dir=self.setup.workspace.root)  # fmt: skip
             self.app.push_screen(ReconcileScreen(rec))
         elif key in ("extract", "consensus"):
             self.run(self._extraction(consensus=key == "consensus"))

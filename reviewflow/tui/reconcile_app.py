@@ -30,6 +30,7 @@ from reviewflow.screening.queue import RecordView, record_view
 from reviewflow.store.engine import Store
 from reviewflow.tui.screen_app import DECISION_STYLE, OTHER_CHOICE, STAGE_NAMES, criteria_screen
 from reviewflow.tui.widgets.dialogs import ChoicePrompt, HelpScreen, TextPrompt
+from reviewflow.tui.widgets.pdf import open_fulltext
 from reviewflow.tui.widgets.record_panel import RecordPanel
 
 
@@ -43,6 +44,7 @@ class ReconcileSetup:
     highlight_include: tuple[str, ...] = ()
     highlight_exclude: tuple[str, ...] = ()
     criteria: str = ""  # the question and eligibility criteria (ReviewConfig.criteria_text)
+    review_dir: Path | None = None  # where attached full texts are (p at full text)
 
 
 class ConflictsLoaded(Message):
@@ -97,6 +99,7 @@ class ReconcileScreen(Screen[None]):
         Binding("a", "toggle_resolved", "Show resolved"),
         Binding("question_mark", "help", "Help"),
         Binding("c", "criteria", "Criteria", show=False),
+        Binding("p", "open_pdf", "PDF", show=False),  # full text: the record says "p opens it"
         Binding("q", "close", "Quit"),
     ]
 
@@ -105,6 +108,7 @@ class ReconcileScreen(Screen[None]):
         self.setup = setup
         self.items: list[Conflict] = []
         self.current: Conflict | None = None
+        self.view: RecordView | None = None  # the record shown
         self.show_resolved = False
         self.saving = False
         self.title = f"reviewflow · {setup.review_title}" if setup.review_title else "reviewflow"
@@ -117,9 +121,8 @@ class ReconcileScreen(Screen[None]):
             yield OptionList(id="conflicts")
             with Vertical(id="detail"):
                 yield Static("", id="sides")
-                yield RecordPanel(
-                    self.setup.highlight_include, self.setup.highlight_exclude, id="record"
-                )
+                yield RecordPanel(self.setup.highlight_include, self.setup.highlight_exclude,
+                                  links=self.setup.stage == flow.FULL_TEXT, id="record")  # fmt: skip
         yield Footer()
 
     def on_mount(self) -> None:
@@ -191,6 +194,7 @@ class ReconcileScreen(Screen[None]):
 
     def on_record_shown(self, message: RecordShown) -> None:
         if self.current is not None and message.view.record_id == self.current.record_id:
+            self.view = message.view
             self.query_one(RecordPanel).show(message.view)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -203,7 +207,7 @@ class ReconcileScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "resolve" and (self.current is None or self.saving):
             return None
-        return True
+        return action != "open_pdf" or self.setup.stage == flow.FULL_TEXT
 
     def action_resolve(self, decision: str) -> None:
         # the highlighted line, not the last one shown: a key may arrive before the highlight
@@ -249,6 +253,15 @@ class ReconcileScreen(Screen[None]):
         self.show_resolved = not self.show_resolved
         self.load_conflicts()
 
+    def action_open_pdf(self) -> None:
+        view = self.view
+        if (
+            view is not None
+            and self.current is not None
+            and view.record_id == self.current.record_id
+        ):
+            open_fulltext(self.app, self.setup.review_dir, view.fulltext, view.record_id)
+
     def action_criteria(self) -> None:
         self.app.push_screen(criteria_screen(self.setup.criteria))
 
@@ -259,6 +272,11 @@ class ReconcileScreen(Screen[None]):
             ("e", "final decision: exclude (asks why)", bool(self.check_action("resolve", ()))),
             ("a", "show / hide conflicts already resolved (to revise them)", True),
             ("c", "the question and eligibility criteria (c again closes)", True),
+            *(
+                [("p", "open the report's attached PDF", True)]
+                if self.setup.stage == flow.FULL_TEXT
+                else []
+            ),  # fmt: skip
             ("?", "this help", True),
             ("q", "quit (every resolution is already saved)", True),
         ]

@@ -225,3 +225,27 @@ async def test_risk_of_bias_opens_the_studys_pdf_with_p(
         assert said(app)[-1].startswith(f"no PDF attached to record {other}:")  # type: ignore[arg-type]
         assert len(launches.calls) == 1
     store.dispose()
+
+
+async def test_reconciliation_at_full_text_opens_the_conflicts_pdf_with_p(
+    review: tuple[Workspace, Store, list[int]], launches: Launches
+) -> None:
+    from reviewflow.tui.reconcile_app import ReconcileApp, ReconcileSetup
+
+    ws, store, ids = review
+    core.decide(store, "reviewer1", ids[0], FT, "include")  # a conflict on the report with a PDF
+    core.decide(
+        store, "reviewer2", ids[0], FT, "exclude", reason=core.ScreeningRules().exclusion_reasons[0]
+    )
+    app = ReconcileApp(ReconcileSetup(store, ("adjudicator",), FT, review_dir=ws.root))
+    async with app.run_test(size=(140, 45)) as pilot:
+        await settle(pilot)
+        shown = str(app.screen.query_one("#record-text").render())
+        assert f"PDF attached (fulltext/{ids[0]}.pdf; p opens it)" in shown
+        await pilot.press("p")
+        await pilot.pause()
+        assert [c[0][-1] for c in launches.calls] == [str(ws.root / f"fulltext/{ids[0]}.pdf")]
+    ta = ReconcileApp(ReconcileSetup(store, ("adjudicator",), TA, review_dir=ws.root))
+    async with ta.run_test(size=(140, 45)) as pilot:
+        await settle(pilot)
+        assert ta.screen.check_action("open_pdf", ()) is False  # no PDF key at title/abstract
