@@ -3,28 +3,18 @@ decisions only, the queue shows the most relevant undecided record next, `o` swi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from reviewflow.screening import decisions as core
 from reviewflow.screening import flow
-from reviewflow.store import Store, open_store
+from reviewflow.store import Store
 from reviewflow.tui.screen_app import ScreenApp, ScreeningSetup
-from reviewflow.workspace import Workspace
-from tests.screening.helpers import add_records, nsaids_records, structured_records
 from tests.screening.spy import record_fits
-from tests.tui.test_screen_app import SIZE, settle, shown_id
+from tests.tui.test_screen_app import SIZE, review, settle, shown_id
+
+__all__ = ["review"]  # the fixture, shared with test_screen_app
 
 TA = flow.TITLE_ABSTRACT
-
-
-@pytest.fixture
-def review(workspace: Workspace) -> Iterator[tuple[Store, list[int]]]:
-    store = open_store(workspace.database_url())
-    ids = add_records(store, structured_records() + nsaids_records(40))
-    yield store, ids
-    store.dispose()
 
 
 async def test_relevance_order_learns_from_my_decisions_only(
