@@ -1,0 +1,290 @@
+"""A reviewer's record list at a stage: every record of their queue as one row, filtered and
+sorted, and bulk decisions on the undecided records of a filtered list.
+
+Blinded like the queue (:mod:`reviewflow.screening.queue`): a row carries this reviewer's own
+decision and nothing about anyone else's. A bulk decision is one :func:`decisions.decide` call
+per record (each committed and audited as if decided by key) on records this reviewer has not
+decided; it never revises a decision, and :func:`undo_bulk` takes a batch back record by record
+with :func:`decisions.undo`.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Subquery, and_, func, union
+from sqlmodel import col, select
+
+from reviewflow.errors import InputError, ReviewflowError
+from reviewflow.screening import decisions as core
+from reviewflow.screening import flow
+from reviewflow.screening.queue import ScreeningQueue, matching
+from reviewflow.store.engine import Store
+from reviewflow.store.models import (
+    DECISIONS,
+    Decision,
+    DuplicateLink,
+    FulltextRetrieval,
+    Record,
+    RecordSource,
+    Resolution,
+    SearchRun,
+)
+from reviewflow.store.sql import id_in
+
+UNDECIDED = "undecided"
+SHOWN = (UNDECIDED, "include", "exclude", "maybe")  # the decision filter's choices
+SORTS = ("position", "year", "title", "author", "decision")
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """Which records to list and how. Empty fields do not filter."""
+
+    decision: str = ""  # "undecided", "include", "exclude", "maybe" (mine), or "" for all
+    words: str = ""  # every word in title/abstract, or a PMID, DOI, record id (as ``/``)
+    year_from: int | None = None
+    year_to: int | None = None
+    source: str = ""  # a search/import run's source name ("PubMed", "Embase"), any case
+    sort: str = "position"  # one of SORTS
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class ListRow:
+    position: int  # 0-based place in the screening queue's order (``g`` takes it + 1)
+    record_id: int
+    decision: str | None  # this reviewer's own, or None
+    reason: str  # my full-text exclusion reason
+    year: int | None
+    first_author: str
+    title: str
+    sources: tuple[str, ...]  # the source names of the runs that found the record
+    not_retrieved: bool = False  # full text: the report is marked not retrieved
+
+
+@dataclass(frozen=True)
+class Listing:
+    rows: list[ListRow]
+    total: int  # records in the queue, before filtering
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    changes: list[core.Change]  # in the order made
+    skipped: dict[str, int] = field(default_factory=dict)  # why → how many records
+
+
+def check_filter(f: ListFilter) -> ListFilter:
+    if f.decision and f.decision not in SHOWN:
+        raise InputError(f"unknown decision filter {f.decision!r}: use one of {', '.join(SHOWN)}")
+    if f.sort not in SORTS:
+        raise InputError(f"unknown sort {f.sort!r}: use one of {', '.join(SORTS)}")
+    if f.year_from is not None and f.year_to is not None and f.year_from > f.year_to:
+        raise InputError(f"years {f.year_from}-{f.year_to}: the first is after the last")
+    return f
+
+
+def source_names(store: Store) -> list[str]:
+    """The source names of the review's searches and imports, for the source filter."""
+    with store.read() as s:
+        return sorted(set(s.execute(select(SearchRun.source).distinct()).scalars()) - {""})
+
+
+def _found_by() -> Subquery:
+    """(record id, source name) for each run that found a record or one of its duplicates
+    (a record kept by deduplication was found by every run that found a copy of it)."""
+    own = select(RecordSource.record_id.label("rid"), SearchRun.source).join(  # type: ignore[attr-defined]
+        SearchRun, col(SearchRun.id) == col(RecordSource.run_id)
+    )
+    copies = (
+        select(DuplicateLink.kept_record_id.label("rid"), SearchRun.source)  # type: ignore[attr-defined]
+        .join(RecordSource, col(RecordSource.record_id) == col(DuplicateLink.record_id))
+        .join(SearchRun, col(SearchRun.id) == col(RecordSource.run_id))
+        .where(col(DuplicateLink.undone_at).is_(None))
+    )
+    return union(own, copies).subquery()
+
+
+def _conditions(q: ScreeningQueue, f: ListFilter) -> list[ColumnElement[bool]]:
+    where = [q.member_condition()]
+    found = matching(f.words)
+    if found is not None:
+        where.append(found)
+    if f.year_from is not None:
+        where.append(col(Record.year) >= f.year_from)
+    if f.year_to is not None:
+        where.append(col(Record.year) <= f.year_to)
+    if f.source:
+        runs = _found_by()
+        by = select(runs.c.rid).where(func.lower(runs.c.source) == f.source.lower())
+        where.append(col(Record.id).in_(by))
+    return where
+
+
+def list_records(
+    store: Store,
+    reviewer: str,
+    stage: str,
+    f: ListFilter | None = None,
+    rules: core.ScreeningRules | None = None,
+    order: list[int] | None = None,
+) -> Listing:
+    """``reviewer``'s records at ``stage`` that pass ``f``, sorted as it says. ``order`` is the
+    screening screen's relevance order (record ids), when it shows one: positions are then
+    places in it, as in the screen."""
+    f = check_filter(f or ListFilter())
+    q = ScreeningQueue(store, reviewer, stage, rules)  # checks who is asking (require_self)
+    own = and_(
+        col(Decision.record_id) == col(Record.id),
+        col(Decision.reviewer_id) == q.reviewer_id,
+        col(Decision.stage) == stage,
+    )
+    query = (
+        select(Record.id, Record.year, Record.authors, Record.title, Decision.decision,
+               Decision.reason)
+        .outerjoin(Decision, own)
+        .where(*_conditions(q, f))
+        .order_by(col(Record.id))
+    )  # fmt: skip
+    if f.decision == UNDECIDED:
+        query = query.where(col(Decision.id).is_(None))
+    elif f.decision:
+        query = query.where(col(Decision.decision) == f.decision)
+    with store.read() as s:
+        rows = s.execute(query).all()
+        ids = [int(r[0]) for r in rows]
+        members = list(s.execute(select(Record.id).where(q.member_condition())).scalars())
+        sources: dict[int, set[str]] = defaultdict(set)
+        found = _found_by()
+        found_by = select(found.c.rid, found.c.source).where(
+            id_in(found.c.rid, ids, sqlite=store.is_sqlite)
+        )
+        for rid, source in s.execute(found_by).all():
+            sources[rid].add(source)
+        missing = set(
+            s.execute(
+                select(FulltextRetrieval.record_id).where(
+                    FulltextRetrieval.status == "not_retrieved",
+                    id_in(col(FulltextRetrieval.record_id), ids, sqlite=store.is_sqlite),
+                )
+            ).scalars()
+        )
+    members.sort()
+    place = {rid: i for i, rid in enumerate(order)} if order is not None else None
+    listed = [
+        ListRow(
+            position=place.get(rid, len(place)) if place is not None else bisect_left(members, rid),
+            record_id=rid, decision=decision, reason=reason or "", year=year,
+            first_author=str(authors[0]) if authors else "", title=title or "",
+            sources=tuple(sorted(sources.get(rid, ()))), not_retrieved=rid in missing,
+        )
+        for (rid, year, authors, title, decision, reason) in rows
+    ]  # fmt: skip
+    listed.sort(key=_sort_key(f.sort), reverse=f.descending)
+    return Listing(listed, len(members))
+
+
+def _sort_key(sort: str) -> Callable[[ListRow], Any]:
+    """Rows with no year/author/decision go last (first when descending); ties by position."""
+    if sort == "year":
+        return lambda r: (r.year is None, r.year or 0, r.position)
+    if sort == "title":
+        return lambda r: (r.title.casefold(), r.position)
+    if sort == "author":
+        return lambda r: (not r.first_author, r.first_author.casefold(), r.position)
+    if sort == "decision":
+        rank = {None: 0, "include": 1, "maybe": 2, "exclude": 3}
+        return lambda r: (rank[r.decision], r.position)
+    return lambda r: r.position
+
+
+def decide_undecided(
+    store: Store,
+    reviewer: str,
+    stage: str,
+    record_ids: list[int],
+    decision: str,
+    reason: str = "",
+    rules: core.ScreeningRules | None = None,
+) -> BulkResult:
+    """Give ``decision`` to each of ``record_ids`` that ``reviewer`` has not decided at
+    ``stage`` (one audited :func:`decisions.decide` call each). Records already decided by
+    them, reconciled, or (full text) with the report marked not retrieved are left alone and
+    counted in ``skipped``; so is a record another call refuses (the reason is its message)."""
+    rules = rules or core.ScreeningRules()
+    q = ScreeningQueue(store, reviewer, stage, rules)  # require_self, and the queue's records
+    if decision not in DECISIONS:
+        raise InputError(f"unknown decision {decision!r}: use one of {', '.join(DECISIONS)}")
+    if stage == flow.FULL_TEXT and decision == "exclude" and reason not in rules.exclusion_reasons:
+        raise InputError("a full-text exclusion needs a reason from review.toml's list")
+    wanted = list(dict.fromkeys(record_ids))
+    with store.read() as s:
+        members = set(
+            s.execute(
+                select(Record.id).where(
+                    q.member_condition(),
+                    id_in(col(Record.id), wanted, sqlite=store.is_sqlite),
+                )
+            ).scalars()
+        )
+        decided = set(
+            s.execute(
+                select(Decision.record_id).where(
+                    Decision.reviewer_id == q.reviewer_id,
+                    Decision.stage == stage,
+                    id_in(col(Decision.record_id), wanted, sqlite=store.is_sqlite),
+                )
+            ).scalars()
+        )
+        final = set(
+            s.execute(
+                select(Resolution.record_id).where(
+                    Resolution.stage == stage,
+                    id_in(col(Resolution.record_id), wanted, sqlite=store.is_sqlite),
+                )
+            ).scalars()
+        )
+        missing = set(
+            s.execute(
+                select(FulltextRetrieval.record_id).where(
+                    FulltextRetrieval.status == "not_retrieved",
+                    id_in(col(FulltextRetrieval.record_id), wanted, sqlite=store.is_sqlite),
+                )
+            ).scalars()
+        )
+    skipped: dict[str, int] = defaultdict(int)
+    changes: list[core.Change] = []
+    for rid in wanted:
+        why = (
+            "not in this stage" if rid not in members
+            else "already decided by you" if rid in decided
+            else "already reconciled" if rid in final
+            else "report not retrieved" if stage == flow.FULL_TEXT and rid in missing
+            else ""
+        )  # fmt: skip
+        if not why:
+            try:
+                changes.append(
+                    core.decide(store, reviewer, rid, stage, decision, reason, rules=rules)
+                )
+                continue
+            except ReviewflowError as e:
+                why = str(e)
+        skipped[why] += 1
+    return BulkResult(changes, dict(skipped))
+
+
+def undo_bulk(store: Store, reviewer: str, stage: str, record_ids: list[int]) -> list[core.Change]:
+    """Undo ``reviewer``'s last change on each record (the batch a bulk decision made), last
+    first; one audited :func:`decisions.undo` each. Returns what was undone."""
+    undone = []
+    for rid in reversed(record_ids):
+        change = core.undo(store, reviewer, rid, stage)
+        if change is not None:
+            undone.append(change)
+    return undone
