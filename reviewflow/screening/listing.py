@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Subquery, and_, func, union
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from reviewflow.errors import InputError, ReviewflowError
@@ -145,8 +146,8 @@ def list_records(
         col(Decision.stage) == stage,
     )
     query = (
-        select(Record.id, Record.year, Record.authors, Record.title, Decision.decision,
-               Decision.reason)
+        sa_select(Record.id, Record.year, Record.authors, Record.title,  # sqlmodel's: 4 at most
+                  Decision.decision, Decision.reason)
         .outerjoin(Decision, own)
         .where(*_conditions(q, f))
         .order_by(col(Record.id))

@@ -105,6 +105,7 @@ class ScreeningScreen(Screen[None]):
         Binding("g", "jump", "Go to", show=False),
         Binding("slash", "search", "Search", key_display="/", show=False),
         Binding("o", "toggle_order", "Order", show=False),
+        Binding("L", "record_list", "List", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("c", "criteria", "Criteria", show=False),
         Binding("q", "close", "Quit"),
@@ -126,6 +127,11 @@ class ScreeningScreen(Screen[None]):
             "order: most relevant first (learnt from your decisions) / import order",
             "toggle_order",
         ),
+        (
+            "L",
+            "the list of records: filter, sort, open one; decide the undecided in bulk",
+            "record_list",
+        ),  # fmt: skip
         ("↑ ↓ PgUp PgDn", "scroll the abstract", ""),
         ("c", "the question and eligibility criteria (c again closes)", "criteria"),
         ("?", "this help", "help"),
@@ -139,7 +145,8 @@ class ScreeningScreen(Screen[None]):
         self.queue_lock = threading.Lock()  # the queue's cache is used from one worker at a time
         self.shown: Shown | None = None
         self.saving = False
-        self.history: list[int] = []  # records I changed in this session, for undo
+        # records I changed in this session, for undo; a tuple is a bulk decision's batch
+        self.history: list[int | tuple[int, ...]] = []
         self.saved: list[core.Change] = []  # every change committed in this session
         self.rendered_at = 0.0
         self.order = setup.order if setup.stage == flow.TITLE_ABSTRACT else "import"
@@ -489,7 +496,11 @@ class ScreeningScreen(Screen[None]):
             return
         self.saving = True
         if self.history:
-            self.change_other("undo", self.history.pop(), current[1])
+            last = self.history.pop()
+            if isinstance(last, tuple):
+                self.from_list(list(last), position=current[1])
+            else:
+                self.change_other("undo", last, current[1])
         else:  # e.g. after a restart: my last change at this stage, wherever it is
             self.change_other("undo-last", current[0], current[1])
 
@@ -570,6 +581,61 @@ class ScreeningScreen(Screen[None]):
                 self.load(record_id=record_id)
 
         self.app.push_screen(SearchPrompt(search), go)
+
+    def action_record_list(self) -> None:
+        from reviewflow.tui.record_list import ListResult, RecordListScreen
+
+        if self.saving:
+            return
+        s, ranking = self.setup, self.ranking if self.order == "relevance" else None
+        refusal = "" if self.order != "relevance" else (
+            "no bulk decisions in the relevance order: the stopping rule reads your decisions "
+            "in the order made (o switches to import order)"
+        )  # fmt: skip
+
+        def back(result: ListResult | None) -> None:
+            if result is None:
+                return
+            self.history.extend(result.batches)
+            if result.changes:
+                self.saving = True
+                position = self.shown.position if self.shown else None
+                self.from_list([], result.changes, result.open_id, position)
+            elif result.open_id is not None:
+                self.load(record_id=result.open_id)
+
+        order = ranking.order if ranking else None
+        self.app.push_screen(RecordListScreen(s.store, s.reviewer, s.stage, s.rules, order,
+                                              refusal), back)  # fmt: skip
+
+    @work(thread=True, exit_on_error=False, group="save")
+    def from_list(
+        self,
+        undo: list[int],
+        changes: list[core.Change] | None = None,
+        record_id: int | None = None,
+        position: int | None = None,
+    ) -> None:
+        """After the record list: take in the changes it made, or undo a batch of it (``u``),
+        then show the record opened (or the current one again)."""
+        from reviewflow.screening.listing import undo_bulk
+
+        s = self.setup
+        info = ""
+        if undo:
+            changes = undo_bulk(s.store, s.reviewer, s.stage, undo)
+            info = f"bulk decision undone on {len(changes):,} records"
+        with self.queue_lock:
+            q = self._queue()
+            for change in changes or []:
+                q.apply(change)
+            q.refresh()
+            current = self.shown.view.record_id if self.shown and self.shown.view else None
+            at = q.position_of(record_id or current or -1)
+            shown = self._shown(q, at if at is not None else position)
+        if changes and self.order == "relevance":
+            self.app.call_from_thread(self.start_ranking)
+        self.post_message(RecordLoaded(shown, info))
 
     def action_help(self) -> None:
         rows = [

@@ -54,7 +54,8 @@ def test_filters_by_my_decision_words_years_and_source(
     review: tuple[Store, list[int]], rules: d.ScreeningRules
 ) -> None:
     store, ids = review
-    for rid, dec in zip(ids[:6], ["include", "exclude", "maybe", "exclude", "include", "maybe"]):
+    decided = ["include", "exclude", "maybe", "exclude", "include", "maybe"]
+    for rid, dec in zip(ids[:6], decided, strict=True):
         d.decide(store, "reviewer1", rid, TA, dec)
     assert ids_of(store, "reviewer1", ListFilter(decision="exclude")) == [ids[1], ids[3]]
     assert ids_of(store, "reviewer1", ListFilter(decision="undecided")) == ids[6:]
