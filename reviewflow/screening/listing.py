@@ -146,8 +146,8 @@ def list_records(
         col(Decision.stage) == stage,
     )
     query = (
-        sa_select(Record.id, Record.year, Record.authors, Record.title,  # sqlmodel's: 4 at most
-                  Decision.decision, Decision.reason)
+        sa_select(col(Record.id), col(Record.year), col(Record.authors), col(Record.title),
+                  col(Decision.decision), col(Decision.reason))  # sqlmodel's takes 4 at most
         .outerjoin(Decision, own)
         .where(*_conditions(q, f))
         .order_by(col(Record.id))

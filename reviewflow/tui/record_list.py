@@ -159,8 +159,9 @@ class RecordListScreen(Screen[ListResult]):
             if full_text:
                 cells.append(_cut(row.reason))
             table.add_row(*cells, key=str(row.record_id))
-        if keep is not None and str(keep) in table.rows:
-            table.move_cursor(row=table.get_row_index(str(keep)))
+        # the cursor stays on its record when that is still listed, else goes to the top
+        kept = keep is not None and str(keep) in table.rows
+        table.move_cursor(row=table.get_row_index(str(keep)) if kept else 0)
         self.show_filters()
 
     def show_filters(self) -> None:
