@@ -55,7 +55,7 @@ class ListFilter:
     descending: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ListRow:
     position: int  # 0-based place in the screening queue's order (``g`` takes it + 1)
     record_id: int
@@ -145,8 +145,9 @@ def list_records(
         col(Decision.reviewer_id) == q.reviewer_id,
         col(Decision.stage) == stage,
     )
+    first_author = col(Record.authors)[0].as_string()  # json_extract / ->>: no JSON decoding
     query = (
-        sa_select(col(Record.id), col(Record.year), col(Record.authors), col(Record.title),
+        sa_select(col(Record.id), col(Record.year), first_author, col(Record.title),
                   col(Decision.decision), col(Decision.reason))  # sqlmodel's takes 4 at most
         .outerjoin(Decision, own)
         .where(*_conditions(q, f))
@@ -156,35 +157,30 @@ def list_records(
         query = query.where(col(Decision.id).is_(None))
     elif f.decision:
         query = query.where(col(Decision.decision) == f.decision)
+    sources: dict[int, list[str]] = defaultdict(list)
+    missing: set[int] = set()
     with store.read() as s:
-        rows = s.execute(query).all()
-        ids = [int(r[0]) for r in rows]
-        members = list(s.execute(select(Record.id).where(q.member_condition())).scalars())
-        sources: dict[int, set[str]] = defaultdict(set)
+        db = s.connection()  # plain rows, no ORM loading: 20,000 of them
+        rows = db.execute(query).all()
+        members = sorted(db.execute(select(Record.id).where(q.member_condition())).scalars())
         found = _found_by()
-        found_by = select(found.c.rid, found.c.source).where(
-            id_in(found.c.rid, ids, sqlite=store.is_sqlite)
-        )
-        for rid, source in s.execute(found_by).all():
-            sources[rid].add(source)
-        missing = set(
-            s.execute(
-                select(FulltextRetrieval.record_id).where(
-                    FulltextRetrieval.status == "not_retrieved",
-                    id_in(col(FulltextRetrieval.record_id), ids, sqlite=store.is_sqlite),
-                )
-            ).scalars()
-        )
-    members.sort()
+        for rid, source in db.execute(
+            select(found.c.rid, found.c.source).order_by(found.c.source)
+        ).all():
+            sources[rid].append(source)
+        if stage == flow.FULL_TEXT:
+            not_retrieved = FulltextRetrieval.status == "not_retrieved"
+            missing = set(
+                db.execute(select(FulltextRetrieval.record_id).where(not_retrieved)).scalars()
+            )
     place = {rid: i for i, rid in enumerate(order)} if order is not None else None
     listed = [
         ListRow(
-            position=place.get(rid, len(place)) if place is not None else bisect_left(members, rid),
-            record_id=rid, decision=decision, reason=reason or "", year=year,
-            first_author=str(authors[0]) if authors else "", title=title or "",
-            sources=tuple(sorted(sources.get(rid, ()))), not_retrieved=rid in missing,
+            place.get(rid, len(place)) if place is not None else bisect_left(members, rid),
+            rid, decision, reason or "", year, author or "", title or "",
+            tuple(sources.get(rid, ())), rid in missing,
         )
-        for (rid, year, authors, title, decision, reason) in rows
+        for (rid, year, author, title, decision, reason) in rows
     ]  # fmt: skip
     listed.sort(key=_sort_key(f.sort), reverse=f.descending)
     return Listing(listed, len(members))
