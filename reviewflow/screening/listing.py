@@ -182,8 +182,12 @@ def list_records(
         )
         for (rid, year, author, title, decision, reason) in rows
     ]  # fmt: skip
-    listed.sort(key=_sort_key(f.sort), reverse=f.descending)
-    return Listing(listed, len(members))
+    return Listing(sort_rows(listed, f), len(members))
+
+
+def sort_rows(rows: list[ListRow], f: ListFilter) -> list[ListRow]:
+    """``rows`` sorted as ``f`` says (a new sort needs no new query)."""
+    return sorted(rows, key=_sort_key(check_filter(f).sort), reverse=f.descending)
 
 
 def _sort_key(sort: str) -> Callable[[ListRow], Any]:

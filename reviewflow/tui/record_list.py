@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from reviewflow.errors import user_message
 from reviewflow.screening import decisions as core
@@ -28,6 +28,7 @@ from reviewflow.tui.widgets.dialogs import ChoicePrompt, TextPrompt
 
 DECISION_STYLE = {"include": "bold green", "exclude": "bold red", "maybe": "bold yellow"}
 ANY_SOURCE = "(any source)"
+PAGE = 200  # rows in the table at a time: Textual measures every cell it is given
 
 
 @dataclass
@@ -36,6 +37,7 @@ class ListResult:
     (bulk decisions and their undos), and the batches still standing (for ``u``)."""
 
     open_id: int | None = None
+    filter: lst.ListFilter = field(default_factory=lst.ListFilter)  # for the next time
     changes: list[core.Change] = field(default_factory=list)
     batches: list[tuple[int, ...]] = field(default_factory=list)
 
@@ -66,6 +68,8 @@ class RecordListScreen(Screen[ListResult]):
         Binding("s", "cycle_sort", "Sort"),
         Binding("r", "reverse", "Reverse", show=False),
         Binding("x", "clear", "Clear", show=False),
+        Binding("right_square_bracket", "page(1)", "Next page", key_display="]", show=False),
+        Binding("left_square_bracket", "page(-1)", "Previous page", key_display="[", show=False),
         Binding("b", "bulk", "Bulk"),
         Binding("u", "undo", "Undo"),
         Binding("escape,q", "close", "Back"),
@@ -79,12 +83,16 @@ class RecordListScreen(Screen[ListResult]):
         rules: core.ScreeningRules,
         order: list[int] | None = None,
         bulk_refusal: str = "",
+        start: lst.ListFilter | None = None,
+        at: int | None = None,
     ) -> None:
         super().__init__()
         self.store, self.reviewer, self.stage, self.rules = store, reviewer, stage, rules
         self.order, self.bulk_refusal = order, bulk_refusal
-        self.filter = lst.ListFilter()
+        self.filter = start or lst.ListFilter()
+        self.at = at  # the record to put the cursor on first (the one being screened)
         self.listing: lst.Listing | None = None
+        self.page = 0
         self.result = ListResult()
         self.busy = False
         self.sources: list[str] = []
@@ -101,7 +109,7 @@ class RecordListScreen(Screen[ListResult]):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
-        self.reload()
+        self.reload(self.at)
 
     def on_resize(self) -> None:
         if self.listing is not None:
@@ -112,9 +120,15 @@ class RecordListScreen(Screen[ListResult]):
     def reload(self, keep: int | None = None) -> None:
         if not self.sources:
             self.sources = lst.source_names(self.store)
-        listing = lst.list_records(self.store, self.reviewer, self.stage, self.filter,
-                                   self.rules, self.order)  # fmt: skip
-        self.app.call_from_thread(self.show_listing, listing, keep)
+        f = self.filter
+        listing = lst.list_records(self.store, self.reviewer, self.stage, f, self.rules, self.order)
+        if not get_current_worker().is_cancelled:  # a newer filter's listing is on its way
+            self.app.call_from_thread(self.listed, listing, f, keep)
+
+    def listed(self, listing: lst.Listing, f: lst.ListFilter, keep: int | None) -> None:
+        if (f.sort, f.descending) != (self.filter.sort, self.filter.descending):  # sorted since
+            listing = lst.Listing(lst.sort_rows(listing.rows, self.filter), listing.total)
+        self.show_listing(listing, keep)
 
     @work(thread=True, exit_on_error=False, group="bulk")
     def run_bulk(self, ids: list[int], decision: str, reason: str) -> None:
@@ -134,10 +148,19 @@ class RecordListScreen(Screen[ListResult]):
 
     # -- showing -----------------------------------------------------------------------------
     def show_listing(self, listing: lst.Listing, keep: int | None = None) -> None:
+        """Show the page of the listing that holds ``keep`` (or the record under the cursor),
+        else the first page; a table of 20,000 rows takes Textual seconds to lay out."""
         self.listing = listing
         table = self.query_one(DataTable)
         if keep is None and table.row_count and table.cursor_row < table.row_count:
             keep = int(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+        at = next((i for i, r in enumerate(listing.rows) if r.record_id == keep), None)
+        self.page = 0 if at is None else at // PAGE
+        self.fill(keep if at is not None else None)
+
+    def fill(self, keep: int | None = None) -> None:
+        assert self.listing is not None
+        table = self.query_one(DataTable)
         table.clear(columns=True)
         full_text = self.stage == flow.FULL_TEXT
         # fixed columns; the title takes the rest (each column has a cell padding of 1 a side)
@@ -148,13 +171,13 @@ class RecordListScreen(Screen[ListResult]):
         for name in ("#", "Mine", "Year", "First author", "Title", "Sources", "Reason"):
             if name in widths or name == "Title":
                 table.add_column(name, key=name, width=widths.get(name, title_width))
-        for row in listing.rows:
+        for row in self.listing.rows[self.page * PAGE : (self.page + 1) * PAGE]:
             mine = Text(row.decision or "—", style=DECISION_STYLE.get(row.decision or "", "dim"))
             if row.not_retrieved:
                 mine = Text("not retr.", style="magenta")
             cells: list[object] = [
-                f"{row.position + 1:,}", mine, str(row.year or ""),
-                _cut(row.first_author), _cut(row.title), _cut(", ".join(row.sources)),
+                f"{row.position + 1:,}", mine, str(row.year or ""), _cut(row.first_author),
+                _cut(row.title), _cut(", ".join(row.sources)),
             ]  # fmt: skip
             if full_text:
                 cells.append(_cut(row.reason))
@@ -163,6 +186,14 @@ class RecordListScreen(Screen[ListResult]):
         kept = keep is not None and str(keep) in table.rows
         table.move_cursor(row=table.get_row_index(str(keep)) if kept else 0)
         self.show_filters()
+
+    def action_page(self, step: int) -> None:
+        if self.listing is None or self.busy:
+            return
+        pages = max(1, -(-len(self.listing.rows) // PAGE))
+        if 0 <= self.page + step < pages:
+            self.page += step
+            self.fill()
 
     def show_filters(self) -> None:
         f, listing = self.filter, self.listing
@@ -180,6 +211,10 @@ class RecordListScreen(Screen[ListResult]):
             undecided = sum(1 for r in listing.rows if r.decision is None and not r.not_retrieved)
             line.append(f"\n{len(listing.rows):,} of {plural(listing.total, 'record')} listed, "
                         f"{undecided:,} undecided by you", style="bold")  # fmt: skip
+            if len(listing.rows) > PAGE:
+                first = self.page * PAGE
+                last = min(first + PAGE, len(listing.rows))
+                line.append(f" · rows {first + 1:,}-{last:,} ([ ] pages)")
             line.append("   Enter opens · r reverses the sort · x clears the filters", style="dim")
         self.query_one("#filters", Static).update(line)
 
@@ -193,12 +228,19 @@ class RecordListScreen(Screen[ListResult]):
         choices = ["", *lst.SHOWN]
         self._set(decision=choices[(choices.index(self.filter.decision) + 1) % len(choices)])
 
+    def _sort(self, sort: str, descending: bool) -> None:
+        """Sort the rows listed (no new query); the cursor stays on its record."""
+        self.filter = replace(self.filter, sort=sort, descending=descending)
+        if self.listing is not None and not self.busy:
+            rows = lst.sort_rows(self.listing.rows, self.filter)
+            self.show_listing(lst.Listing(rows, self.listing.total))
+
     def action_cycle_sort(self) -> None:
         sorts = lst.SORTS
-        self._set(sort=sorts[(sorts.index(self.filter.sort) + 1) % len(sorts)], descending=False)
+        self._sort(sorts[(sorts.index(self.filter.sort) + 1) % len(sorts)], False)
 
     def action_reverse(self) -> None:
-        self._set(descending=not self.filter.descending)
+        self._sort(self.filter.sort, not self.filter.descending)
 
     def action_clear(self) -> None:
         self._set(decision="", words="", year_from=None, year_to=None, source="")
@@ -254,7 +296,7 @@ class RecordListScreen(Screen[ListResult]):
     def open_record(self, record_id: int) -> None:
         if not self.busy:
             self.result.open_id = record_id
-            self.dismiss(self.result)
+            self.action_close()
 
     def action_bulk(self) -> None:
         if self.busy or self.listing is None:
@@ -338,6 +380,7 @@ class RecordListScreen(Screen[ListResult]):
         if self.busy:
             self.set_timer(0.05, self.action_close)
             return
+        self.result.filter = self.filter
         self.dismiss(self.result)
 
 

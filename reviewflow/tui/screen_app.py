@@ -34,6 +34,7 @@ from reviewflow.tui.widgets.record_panel import RecordPanel
 from reviewflow.tui.widgets.text_screen import TextScreen
 
 if TYPE_CHECKING:  # numpy and scipy load only when the relevance order is asked for
+    from reviewflow.screening.listing import ListFilter
     from reviewflow.screening.prioritise import Ranking, RelevanceOrder
 
 DECISION_STYLE = {"include": "bold green", "exclude": "bold red", "maybe": "bold yellow"}
@@ -155,6 +156,7 @@ class ScreeningScreen(Screen[None]):
         self.ranking_busy = self.rank_again = False
         self.jump_to_top = True  # the first order (at start, after `o`) shows its top record
         self._footer_state: tuple[bool | None, ...] = ()
+        self.list_filter: ListFilter | None = None  # the record list's, kept between visits
         self.title = f"reviewflow · {setup.review_title}" if setup.review_title else "reviewflow"
         self.sub_title = f"{setup.reviewer} · {STAGE_NAMES[setup.stage]}"
 
@@ -596,6 +598,7 @@ class ScreeningScreen(Screen[None]):
         def back(result: ListResult | None) -> None:
             if result is None:
                 return
+            self.list_filter = result.filter
             self.history.extend(result.batches)
             if result.changes:
                 self.saving = True
@@ -605,8 +608,9 @@ class ScreeningScreen(Screen[None]):
                 self.load(record_id=result.open_id)
 
         order = ranking.order if ranking else None
+        at = self.shown.view.record_id if self.shown and self.shown.view else None
         self.app.push_screen(RecordListScreen(s.store, s.reviewer, s.stage, s.rules, order,
-                                              refusal), back)  # fmt: skip
+                                              refusal, self.list_filter, at), back)  # fmt: skip
 
     @work(thread=True, exit_on_error=False, group="save")
     def from_list(

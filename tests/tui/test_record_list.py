@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import col, select
 from textual.widgets import DataTable
 
@@ -9,6 +10,7 @@ from reviewflow.screening import decisions as core
 from reviewflow.screening.listing import ListFilter, list_records
 from reviewflow.store import Store
 from reviewflow.store.models import AuditEntry
+from reviewflow.tui import record_list
 from reviewflow.tui.record_list import RecordListScreen, parse_years
 from tests.tui.test_screen_app import FT, SIZE, TA, make_app, mine, review, settle, shown_id
 
@@ -157,3 +159,39 @@ def test_years_are_a_year_or_a_range() -> None:
     assert parse_years("1990-2000") == (1990, 2000) and parse_years("1990–2000") == (1990, 2000)
     assert parse_years("2005-") == (2005, None) and parse_years(" -1999") == (None, 1999)
     assert parse_years("") == (None, None)
+
+
+async def test_the_table_shows_a_page_at_a_time(
+    review: tuple[Store, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, ids = review
+    monkeypatch.setattr(record_list, "PAGE", 10)
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("L")
+        await settle(pilot)
+        assert listed(app) == ids[:10]
+        assert "rows 1-10 ([ ] pages)" in str(app.screen.query_one("#filters").render())
+        await pilot.press("right_square_bracket", "right_square_bracket", "down")
+        assert listed(app) == ids[20:30]
+        await pilot.press("s", "s")  # by title: the page that holds the record under the cursor
+        await settle(pilot)
+        by_title = [
+            r.record_id for r in list_records(store, "reviewer1", TA, ListFilter(sort="title")).rows
+        ]
+        at = by_title.index(ids[21])
+        assert listed(app) == by_title[at // 10 * 10 : at // 10 * 10 + 10]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert shown_id(app) == ids[21]
+        await pilot.press("L")  # again: the same filter and sort, at the record being screened
+        await settle(pilot)
+        page = by_title[at // 10 * 10 : at // 10 * 10 + 10]
+        assert (
+            listed(app) == page
+            and listed(app)[app.screen.query_one(DataTable).cursor_row] == ids[21]
+        )
+        for _ in range(at // 10 + 1):  # back to the first page, and no page before it
+            await pilot.press("left_square_bracket")
+        assert listed(app) == by_title[:10]
