@@ -164,7 +164,9 @@ class RecordListScreen(Screen[ListResult]):
         table.clear(columns=True)
         full_text = self.stage == flow.FULL_TEXT
         # fixed columns; the title takes the rest (each column has a cell padding of 1 a side)
-        widths = {"#": 6, "Mine": 8, "Year": 4, "First author": 16, "Sources": 12}
+        wide = self.size.width >= 120
+        widths = {"#": 6, "Mine": 7, "Year": 4, "First author": 16 if wide else 12,
+                  "Sources": max(8, min(40, (self.size.width - 80) // 3))}  # fmt: skip
         if full_text:
             widths["Reason"] = 14
         title_width = max(20, self.size.width - sum(widths.values()) - 2 * (len(widths) + 1) - 2)
@@ -176,8 +178,8 @@ class RecordListScreen(Screen[ListResult]):
             if row.not_retrieved:
                 mine = Text("not retr.", style="magenta")
             cells: list[object] = [
-                f"{row.position + 1:,}", mine, str(row.year or ""), _cut(row.first_author),
-                _cut(row.title), _cut(", ".join(row.sources)),
+                Text(f"{row.position + 1:,}", justify="right"), mine, str(row.year or ""), _cut(row.first_author),
+                _cut(row.title), _cut(_sources(row.sources, wide)),
             ]  # fmt: skip
             if full_text:
                 cells.append(_cut(row.reason))
@@ -215,7 +217,7 @@ class RecordListScreen(Screen[ListResult]):
                 first = self.page * PAGE
                 last = min(first + PAGE, len(listing.rows))
                 line.append(f" · rows {first + 1:,}-{last:,} ([ ] pages)")
-            line.append("   Enter opens · r reverses the sort · x clears the filters", style="dim")
+        line.append("\nEnter opens · r reverses the sort · x clears the filters", style="dim")
         self.query_one("#filters", Static).update(line)
 
     # -- filters and sorting -----------------------------------------------------------------
@@ -320,18 +322,15 @@ class RecordListScreen(Screen[ListResult]):
                     if reason:
                         confirm(decision, reason)
 
-                question = f"Why are these {n} excluded? (one reason for all)"
+                question = f"Why are the {n} excluded? (one reason for all)"
                 self.app.push_screen(ChoicePrompt(question, self.rules.exclusion_reasons),
                                      with_reason)  # fmt: skip
                 return
             confirm(decision, "")
 
         def confirm(decision: str, reason: str) -> None:
-            yes = f"Yes: {decision} these {n}" + (f" ({reason})" if reason else "")
-            question = (
-                f"{decision.capitalize()} {n} of this list? Each is saved as if decided by key "
-                "(audited); u takes the whole batch back."
-            )
+            yes = f"Yes: {decision} all {len(ids):,}" + (f" ({reason})" if reason else "")
+            question = f"{decision.capitalize()} the {n} listed?"  # short: 80 columns
 
             def answered(answer: str | None) -> None:
                 if answer == yes:
@@ -340,7 +339,7 @@ class RecordListScreen(Screen[ListResult]):
             self.app.push_screen(ChoicePrompt(question, [yes, "No, cancel"]), answered)
 
         self.app.push_screen(
-            ChoicePrompt(f"Decide the {n} of this list (only yours; decided ones stay)", decisions),
+            ChoicePrompt(f"Decide the {n} listed:", decisions),
             chosen,
         )
 
@@ -382,6 +381,13 @@ class RecordListScreen(Screen[ListResult]):
             return
         self.result.filter = self.filter
         self.dismiss(self.result)
+
+
+def _sources(names: tuple[str, ...], wide: bool) -> str:
+    """``Embase, PubMed``; ``Embase +1`` in a narrow table."""
+    if wide or len(names) < 2:
+        return ", ".join(names)
+    return f"{names[0]} +{len(names) - 1}"
 
 
 def _cut(text: str) -> Text:

@@ -93,7 +93,7 @@ async def test_bulk_exclude_asks_with_the_count_and_u_takes_the_batch_back(
         await pilot.press("b", "2")  # exclude…
         await pilot.pause()
         question = str(app.screen.query_one("Label").render())
-        assert f"Exclude {len(undecided)} undecided records of this list?" in question
+        assert f"Exclude the {len(undecided)} undecided records listed?" in question
         await pilot.press("2")  # "No, cancel"
         await settle(pilot)
         assert mine(store, "reviewer1") == {ids[0]: ("include", "", "")}
@@ -139,7 +139,7 @@ async def test_full_text_bulk_exclusion_asks_one_reason(review: tuple[Store, lis
         assert listed(app) == ids[:4]
         await pilot.press("b", "2")
         await pilot.pause()
-        assert "Why are these 3 undecided records excluded?" in str(
+        assert "Why are the 3 undecided records excluded?" in str(
             app.screen.query_one("Label").render()
         )
         await pilot.press("3", "1")  # the third reason, yes

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -144,7 +144,10 @@ class SearchPrompt(ModalScreen[int | None]):
 class HelpScreen(ModalScreen[None]):
     """The keys of the app; keys that do not apply to the current record are greyed."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="HelpScreen")
+    # the keys scroll (↑ ↓) when they do not fit, as on an 80x24 terminal
+    DEFAULT_CSS = DIALOG_CSS.format(name="HelpScreen") + (
+        "HelpScreen VerticalScroll { height: auto; max-height: 40vh; }"
+    )
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
 
     def __init__(self, title: str, rows: Sequence[tuple[str, str, bool]], notes: str = ""):
@@ -159,7 +162,8 @@ class HelpScreen(ModalScreen[None]):
             table.append(description + ("" if enabled else "  (not now)") + "\n", style=style)
         with Vertical():
             yield Label(self.title_text, classes="title")
-            yield Static(table)
+            with VerticalScroll():
+                yield Static(table)
             if self.notes:
                 yield Static(self.notes, classes="hint")
 
