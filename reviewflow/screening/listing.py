@@ -225,39 +225,17 @@ def decide_undecided(
         raise InputError("a full-text exclusion needs a reason from review.toml's list")
     wanted = list(dict.fromkeys(record_ids))
     with store.read() as s:
-        members = set(
-            s.execute(
-                select(Record.id).where(
-                    q.member_condition(),
-                    id_in(col(Record.id), wanted, sqlite=store.is_sqlite),
-                )
-            ).scalars()
-        )
-        decided = set(
-            s.execute(
-                select(Decision.record_id).where(
-                    Decision.reviewer_id == q.reviewer_id,
-                    Decision.stage == stage,
-                    id_in(col(Decision.record_id), wanted, sqlite=store.is_sqlite),
-                )
-            ).scalars()
-        )
-        final = set(
-            s.execute(
-                select(Resolution.record_id).where(
-                    Resolution.stage == stage,
-                    id_in(col(Resolution.record_id), wanted, sqlite=store.is_sqlite),
-                )
-            ).scalars()
-        )
-        missing = set(
-            s.execute(
-                select(FulltextRetrieval.record_id).where(
-                    FulltextRetrieval.status == "not_retrieved",
-                    id_in(col(FulltextRetrieval.record_id), wanted, sqlite=store.is_sqlite),
-                )
-            ).scalars()
-        )
+
+        def among(column: Any, *where: Any) -> set[int]:  # which of ``wanted`` pass ``where``
+            inside = id_in(column, wanted, sqlite=store.is_sqlite)
+            return set(s.execute(select(column).where(inside, *where)).scalars())
+
+        members = among(col(Record.id), q.member_condition())
+        decided = among(col(Decision.record_id), Decision.reviewer_id == q.reviewer_id,
+                        Decision.stage == stage)  # fmt: skip
+        final = among(col(Resolution.record_id), Resolution.stage == stage)
+        missing = among(col(FulltextRetrieval.record_id),
+                        FulltextRetrieval.status == "not_retrieved")  # fmt: skip
     skipped: dict[str, int] = defaultdict(int)
     changes: list[core.Change] = []
     for rid in wanted:
