@@ -187,3 +187,15 @@ def test_full_text_bulk_needs_one_reason_and_skips_reports_not_retrieved(
     assert decide_undecided(store, "reviewer1", FT, ids[5:7], "include", rules=rules).skipped == {
         "not in this stage": 2
     }
+
+
+def test_positions_follow_the_relevance_order_the_screen_shows(
+    review: tuple[Store, list[int]], rules: d.ScreeningRules
+) -> None:
+    store, ids = review
+    order = ids[::-1]  # as a relevance order would give them: every record once
+    q = ScreeningQueue(store, "reviewer1", TA, rules)
+    q.set_order(order)
+    rows = list_records(store, "reviewer1", TA, rules=rules, order=order).rows
+    assert [r.record_id for r in rows] == order
+    assert all(r.position == q.position_of(r.record_id) for r in rows)

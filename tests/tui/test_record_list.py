@@ -12,6 +12,7 @@ from reviewflow.store import Store
 from reviewflow.store.models import AuditEntry
 from reviewflow.tui import record_list
 from reviewflow.tui.record_list import RecordListScreen, parse_years
+from reviewflow.tui.screen_app import ScreenApp, ScreeningSetup
 from tests.tui.test_screen_app import FT, SIZE, TA, make_app, mine, review, settle, shown_id
 
 __all__ = ["review"]  # the fixture
@@ -195,3 +196,19 @@ async def test_the_table_shows_a_page_at_a_time(
         for _ in range(at // 10 + 1):  # back to the first page, and no page before it
             await pilot.press("left_square_bracket")
         assert listed(app) == by_title[:10]
+
+
+async def test_no_bulk_decision_in_the_relevance_order(review: tuple[Store, list[int]]) -> None:
+    store, ids = review
+    app = ScreenApp(ScreeningSetup(store, "reviewer1", TA, order="relevance"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("L")
+        await settle(pilot)
+        assert sorted(listed(app)) == sorted(ids)
+        await pilot.press("b")
+        await settle(pilot)
+        assert isinstance(app.screen, RecordListScreen)  # no question asked
+        assert any("no bulk decisions in the relevance order" in str(n.message)
+                   for n in app._notifications)  # fmt: skip
+    assert mine(store, "reviewer1") == {}
