@@ -212,11 +212,13 @@ def decide_undecided(
     decision: str,
     reason: str = "",
     rules: core.ScreeningRules | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BulkResult:
     """Give ``decision`` to each of ``record_ids`` that ``reviewer`` has not decided at
     ``stage`` (one audited :func:`decisions.decide` call each). Records already decided by
     them, reconciled, or (full text) with the report marked not retrieved are left alone and
-    counted in ``skipped``; so is a record another call refuses (the reason is its message)."""
+    counted in ``skipped``; so is a record another call refuses (the reason is its message).
+    ``progress(done, of)`` is called every 50 records."""
     rules = rules or core.ScreeningRules()
     q = ScreeningQueue(store, reviewer, stage, rules)  # require_self, and the queue's records
     if decision not in DECISIONS:
@@ -238,7 +240,9 @@ def decide_undecided(
                         FulltextRetrieval.status == "not_retrieved")  # fmt: skip
     skipped: dict[str, int] = defaultdict(int)
     changes: list[core.Change] = []
-    for rid in wanted:
+    for i, rid in enumerate(wanted):
+        if progress is not None and i and not i % 50:
+            progress(i, len(wanted))
         why = (
             "not in this stage" if rid not in members
             else "already decided by you" if rid in decided

@@ -132,8 +132,11 @@ class RecordListScreen(Screen[ListResult]):
 
     @work(thread=True, exit_on_error=False, group="bulk")
     def run_bulk(self, ids: list[int], decision: str, reason: str) -> None:
+        def saved(n: int, of: int) -> None:
+            self.app.call_from_thread(self.saving, n, of)
+
         done = lst.decide_undecided(self.store, self.reviewer, self.stage, ids, decision, reason,
-                                    self.rules)  # fmt: skip
+                                    self.rules, saved)  # fmt: skip
         self.app.call_from_thread(self.bulk_done, done, decision)
 
     @work(thread=True, exit_on_error=False, group="bulk")
@@ -347,6 +350,9 @@ class RecordListScreen(Screen[ListResult]):
         self.busy = True
         self.query_one("#filters", Static).update(f"Saving {plural(len(ids), 'decision')}…")
         self.run_bulk(ids, decision, reason)
+
+    def saving(self, n: int, of: int) -> None:
+        self.query_one("#filters", Static).update(f"Saving: {n:,} of {plural(of, 'record')}…")
 
     def bulk_done(self, done: lst.BulkResult, decision: str) -> None:
         self.busy = False

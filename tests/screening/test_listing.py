@@ -129,7 +129,11 @@ def test_the_other_reviewers_decisions_never_show_and_bulk_never_touches_them(
     assert ids_of(store, "reviewer1", ListFilter(decision="include")) == []
     theirs = d.my_decisions(store, "reviewer2", TA)
     undecided = ids_of(store, "reviewer1", ListFilter(decision="undecided", words="the"))
-    result = decide_undecided(store, "reviewer1", TA, [ids[0], *undecided], "exclude", rules=rules)
+    calls: list[tuple[int, int]] = []
+    asked = [ids[0], *undecided]
+    result = decide_undecided(store, "reviewer1", TA, asked, "exclude", rules=rules,
+                              progress=lambda n, of: calls.append((n, of)))  # fmt: skip
+    assert len(asked) > 50 and calls == [(n, len(asked)) for n in range(50, len(asked), 50)]
     assert [c.record_id for c in result.changes] == undecided
     assert result.skipped == {"already decided by you": 1}  # my "maybe" is not revised
     assert d.my_decisions(store, "reviewer2", TA) == theirs  # untouched, notes and all
