@@ -43,7 +43,12 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "review": ("title", "question"),
     "eligibility": ("include", "exclude"),
     "highlight": ("include", "exclude"),
-    "screening": ("reviewers_per_record", "fulltext_exclusion_reasons"),
+    "screening": (
+        "reviewers_per_record",
+        "fulltext_exclusion_reasons",
+        "title_abstract_exclusion_reasons",
+        "suggested_labels",
+    ),
     "reviewers": ("name", "role"),
     "contact": ("email",),
     "database": ("url",),
@@ -92,6 +97,8 @@ class ReviewConfig:
     highlight_include: list[str] = field(default_factory=list)
     highlight_exclude: list[str] = field(default_factory=list)
     exclusion_reasons: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUSION_REASONS))
+    title_abstract_reasons: list[str] = field(default_factory=list)  # optional when excluding
+    suggested_labels: list[str] = field(default_factory=list)
     reviewers_per_record: int = 2
     reviewers: list[ReviewerConfig] = field(default_factory=list)
     email: str = ""
@@ -300,6 +307,16 @@ def load_config(path: Path, *, adding_reviewer: bool = False) -> ReviewConfig:
             "NAME') or lower reviewers_per_record"
         )
     reasons = _strings(screening, "fulltext_exclusion_reasons", f"{path}: [screening]")
+    ta_reasons = _strings(screening, "title_abstract_exclusion_reasons", f"{path}: [screening]")
+    for key, items, longest in (("fulltext_exclusion_reasons", reasons, 200),
+                                ("title_abstract_exclusion_reasons", ta_reasons, 200)):  # fmt: skip
+        for item in items:
+            if not item.strip() or len(item) > longest:
+                raise WorkspaceError(
+                    f"{path}: [screening] {key}: {item!r} is not a reason of 1 to "
+                    f"{longest} characters"
+                )
+    labels = _strings(screening, "suggested_labels", f"{path}: [screening]")
     contact = data.get("contact", {})
     database = data.get("database", {})
     return ReviewConfig(
@@ -310,6 +327,8 @@ def load_config(path: Path, *, adding_reviewer: bool = False) -> ReviewConfig:
         highlight_include=_strings(highlight, "include", f"{path}: [highlight]"),
         highlight_exclude=_strings(highlight, "exclude", f"{path}: [highlight]"),
         exclusion_reasons=reasons or list(DEFAULT_EXCLUSION_REASONS),
+        title_abstract_reasons=ta_reasons,
+        suggested_labels=labels,
         reviewers_per_record=per_record,
         reviewers=reviewers,
         email=str(contact.get("email", "")) if isinstance(contact, dict) else "",
@@ -372,6 +391,14 @@ reviewers_per_record = 2
 fulltext_exclusion_reasons = [
 {reasons}
 ]
+# optional reasons offered when a record is excluded at title/abstract (the reviewer may skip
+# them; e picks one or none). Empty: e excludes at once. For example:
+# title_abstract_exclusion_reasons = ["Wrong population", "Not a primary study"]
+title_abstract_exclusion_reasons = []
+# labels suggested when a reviewer tags their decision (t in the screening screen); each
+# reviewer's own labels are suggested too. A reviewer's labels are theirs only until
+# reconciliation. For example: suggested_labels = ["ask the other reviewer", "pediatric"]
+suggested_labels = []
 
 [[reviewers]]
 name = "reviewer1"

@@ -39,9 +39,10 @@ def screen(
 ) -> None:
     """Screen records one at a time, blinded to the other reviewers (a terminal app).
 
-    Keys: i include, e exclude, m maybe, u undo, n note, → ← next/previous, g go to,
-    / search, o relevance/import order, ? help, q quit; at full text r marks a report not
-    retrieved. Every decision is saved the moment the key is pressed.
+    Keys: i include, e exclude (asks a reason at full text, and at title/abstract when
+    review.toml lists some), m maybe, u undo, n note, t labels (yours only), → ← next/previous,
+    g go to, / search, o relevance/import order, ? help, q quit; at full text r marks a report
+    not retrieved. Every decision is saved the moment the key is pressed.
     """
     from reviewflow.screening.decisions import ScreeningRules
 

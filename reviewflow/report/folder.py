@@ -337,6 +337,7 @@ def _excluded_section(w: _Writer, store: Store, ws: Workspace) -> html.Section:
     from sqlmodel import col, select
 
     from reviewflow.screening import flow
+    from reviewflow.screening.decisions import is_other
     from reviewflow.store.models import Record
 
     section = html.Section("excluded", "Reports excluded at full text, with reasons")
@@ -363,6 +364,13 @@ def _excluded_section(w: _Writer, store: Store, ws: Workspace) -> html.Section:
     ]
     w.text("excluded_full_text.csv", to_csv(rows, list(rows[0])))
     section.body.append(f"<p>{plural(len(rows), 'report')} excluded at full text.</p>")
+    own = sum(1 for r in rows if is_other(str(r["reason"])))
+    if own:
+        section.body.append(
+            f"<p>{plural(own, 'report')} excluded for a reason the reviewers wrote themselves "
+            "(&ldquo;Other: &hellip;&rdquo;), counted as &ldquo;Other reasons&rdquo; in the "
+            "flow diagram.</p>"
+        )
     section.body.append(html.table(rows, numeric=["record_id"]))
     section.files.append(("excluded_full_text.csv", "one row per report"))
     return section

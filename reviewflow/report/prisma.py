@@ -11,6 +11,10 @@ Built on :mod:`reviewflow.screening.flow`, the single definition of where a reco
 - The PRISMA 2020 template sends other-methods records straight to retrieval; reviewflow
   screens every record, so an other-methods record that was a duplicate or excluded on
   title/abstract is reported under ``other_not_sought`` rather than silently dropped.
+- A full-text exclusion for a reason the reviewer wrote themselves ("Other: …") is counted in
+  the diagram under one ``Other reasons`` line, after review.toml's reasons: free texts rarely
+  repeat word for word, and a box of one-off lines would bury the listed reasons. Each report's
+  own text is in the report's table of excluded reports (PRISMA 2020 item 16b).
 - Every box is a count of record ids from the flow, so the boxes add up by construction; the
   ``checks`` say so explicitly and say when the flow is incomplete (pending or conflicting
   decisions, reports without a study, unchecked duplicate pairs).
@@ -28,6 +32,7 @@ from sqlmodel import Session, col, select
 from reviewflow.access.guard import require_lead
 from reviewflow.report.prisma_checks import NO_REASON, UNKNOWN_SOURCE, Check, flow_checks
 from reviewflow.screening import flow
+from reviewflow.screening.decisions import is_other
 from reviewflow.store import Store
 from reviewflow.store.models import (
     DuplicateCandidate,
@@ -40,6 +45,7 @@ from reviewflow.store.models import (
 from reviewflow.workspace import ReviewConfig
 
 DATABASES, OTHER = "databases", "other"
+OTHER_REASONS = "Other reasons"  # every "Other: …" exclusion, in the diagram
 
 
 @dataclass(frozen=True)
@@ -194,13 +200,13 @@ def _origin(session: Session) -> tuple[dict[int, tuple[str, str]], list[int]]:
 
 
 def _ordered_reasons(found: Counter[str], configured: list[str]) -> list[tuple[str, int]]:
-    """Most frequent first; ties in review.toml's order, then alphabetical; no reason last."""
+    """Most frequent first; ties in review.toml's order, then alphabetical; the reviewers' own
+    reasons and then no reason last."""
     rank = {r: i for i, r in enumerate(configured)}
-    items = [(r, n) for r, n in found.items() if r != NO_REASON]
+    last = (OTHER_REASONS, NO_REASON)
+    items = [(r, n) for r, n in found.items() if r not in last]
     items.sort(key=lambda rn: (-rn[1], rank.get(rn[0], len(rank)), rn[0]))
-    if found.get(NO_REASON):
-        items.append((NO_REASON, found[NO_REASON]))
-    return items
+    return items + [(r, found[r]) for r in last if found.get(r)]
 
 
 def prisma_counts(
@@ -280,7 +286,7 @@ def prisma_counts(
             reason = ft.exclusion_reason.get(rid, "")
             if not reason:
                 no_reason += 1
-            reasons[key][reason or NO_REASON] += 1
+            reasons[key][OTHER_REASONS if is_other(reason) else reason or NO_REASON] += 1
         elif outcome == flow.INCLUDE:
             c.included_reports += 1
         elif outcome == flow.PENDING:

@@ -18,7 +18,12 @@ from sqlmodel import Session, col, select
 from reviewflow.access.guard import require_lead
 from reviewflow.errors import InputError
 from reviewflow.screening import flow
-from reviewflow.screening.decisions import ScreeningRules, check_stage, reviewer_row
+from reviewflow.screening.decisions import (
+    ScreeningRules,
+    check_fulltext_reason,
+    check_stage,
+    reviewer_row,
+)
 from reviewflow.store.audit import audit
 from reviewflow.store.engine import Store
 from reviewflow.store.models import Decision, Record, Resolution, Reviewer, utcnow
@@ -31,6 +36,7 @@ class ReviewerDecision:
     reason: str
     note: str
     decided_at: datetime
+    labels: tuple[str, ...] = ()  # the reviewer's own labels, shown once in conflict
 
 
 @dataclass(frozen=True)
@@ -89,8 +95,13 @@ def _load(
         ).all():
             by_record[d.record_id].append(
                 ReviewerDecision(
-                    names.get(d.reviewer_id, "?"), d.decision, d.reason, d.note, d.decided_at
-                )
+                    names.get(d.reviewer_id, "?"),
+                    d.decision,
+                    d.reason,
+                    d.note,
+                    d.decided_at,
+                    tuple(d.labels),
+                )  # fmt: skip
             )
     records = {r.id: r for r in s.exec(select(Record).where(col(Record.id).in_(ids))).all()}
     out = []
@@ -134,15 +145,8 @@ def resolve(
         raise InputError(f"a resolution is include or exclude, not {decision!r}")
     if not reason.strip():
         raise InputError("a resolution needs a reason")
-    if (
-        stage == flow.FULL_TEXT
-        and decision == flow.EXCLUDE
-        and reason not in rules.exclusion_reasons
-    ):
-        raise InputError(
-            f"exclusion reason {reason!r} is not in review.toml's "
-            "[screening] fulltext_exclusion_reasons"
-        )
+    if stage == flow.FULL_TEXT and decision == flow.EXCLUDE:
+        reason = check_fulltext_reason(reason, rules)  # review.toml's, or "Other: …"
     names = [resolved_by] if isinstance(resolved_by, str) else list(resolved_by)
     with store.write() as s:
         people = [reviewer_row(s, n) for n in names]

@@ -1,7 +1,9 @@
 """``reviewflow export decisions``: every reviewer's current decision, one row each, then the
 resolutions of conflicts (``kind`` = ``resolution``, ``reviewer`` = who resolved it); every row
 has the record's ``final_status`` at that stage (include, exclude, conflict, pending, or
-not-retrieved at full text).
+not-retrieved at full text). ``reason`` is the exclusion reason (optional at title/abstract;
+"Other: …" when the reviewer wrote their own at full text); ``labels`` are the reviewer's own
+labels, separated by "; ".
 
 This is a team report, not a reviewer's view: it shows everyone's decisions (like the agreement
 statistics), so it is for the review lead, not for screening.
@@ -23,8 +25,9 @@ from reviewflow.screening import flow
 from reviewflow.store.engine import Store
 from reviewflow.store.models import STAGES, Decision, Resolution, Reviewer
 
-COLUMNS = ("record_id", "reviewer", "stage", "decision", "reason", "note", "decided_at", "kind",
-           "final_status")  # fmt: skip
+COLUMNS = ("record_id", "reviewer", "stage", "decision", "reason", "labels", "note", "decided_at",
+           "kind", "final_status")  # fmt: skip
+LABEL_SEPARATOR = "; "  # a label never holds ";" (decisions.clean_labels)
 
 
 def decision_rows(store: Store, required: int = 2) -> list[dict[str, str]]:
@@ -49,6 +52,7 @@ def decision_rows(store: Store, required: int = 2) -> list[dict[str, str]]:
             "stage": d.stage,
             "decision": d.decision,
             "reason": d.reason,
+            "labels": LABEL_SEPARATOR.join(d.labels),
             "note": d.note,
             "decided_at": d.decided_at.isoformat(),
             "kind": "decision",
@@ -62,6 +66,7 @@ def decision_rows(store: Store, required: int = 2) -> list[dict[str, str]]:
             "stage": r.stage,
             "decision": r.decision,
             "reason": r.reason,
+            "labels": "",
             "note": r.note,
             "decided_at": r.resolved_at.isoformat(),
             "kind": "resolution",

@@ -5,7 +5,8 @@ reconciliation and PRISMA all use.
   another record and were not removed before screening.
 - A record's outcome at a stage is its resolution if it has one; otherwise, once the required
   number of reviewers have decided, their common decision if they all agree on include or
-  exclude; otherwise a conflict ("maybe" always needs reconciliation). Before that it is pending.
+  exclude; otherwise a conflict ("maybe" always needs reconciliation; at full text, exclusions
+  for different reasons too). Before that it is pending.
 - The full-text stage takes the records whose title/abstract outcome is include. A report
   marked "not retrieved" is not assessed.
 """
@@ -118,8 +119,9 @@ def stage_state(session: Session, stage: str, required: int, record_ids: list[in
             reasons = {d.reason for d in ds if d.reason}
             if ds[0].decision == EXCLUDE and len(reasons) == 1:
                 state.exclusion_reason[rid] = reasons.pop()
-            elif ds[0].decision == EXCLUDE and reasons:
-                # both excluded for different reasons: that needs reconciling for PRISMA
+            elif ds[0].decision == EXCLUDE and reasons and stage == FULL_TEXT:
+                # both excluded for different reasons: that needs reconciling for PRISMA (at
+                # title/abstract a reason is optional and PRISMA lists none: no conflict)
                 state.outcome[rid] = CONFLICT
         else:
             state.outcome[rid] = CONFLICT

@@ -27,7 +27,7 @@ from reviewflow.screening.decisions import (
     ScreeningRules,
     as_mine,
     check_stage,
-    draft_note,
+    draft,
     reviewer_row,
 )
 from reviewflow.store.engine import Store
@@ -84,6 +84,7 @@ class RecordView:
     draft_note: str = ""  # my note on a record I have not decided yet
     not_retrieved_by: str = ""  # who marked the report not retrieved (shared by the team)
     title_abstract_note: str = ""  # at full text: my own note from title/abstract screening
+    draft_labels: tuple[str, ...] = ()  # my labels on a record I have not decided yet
 
 
 _LABEL = re.compile(r"(?:(?<=^)|(?<=[.!?]\s))([A-Z][A-Z ,/&-]{2,40}[A-Z]):\s+")
@@ -437,7 +438,8 @@ def record_view(
         r = s.get(Record, record_id)
         if r is None:
             raise KeyError(record_id)
-        mine, draft, ta_note = None, "", ""
+        mine, draft_text, ta_note = None, "", ""
+        draft_tags: list[str] = []
         if reviewer_id is not None:
             mine = s.exec(
                 select(Decision).where(
@@ -448,7 +450,7 @@ def record_view(
             ).first()
             me = s.get(Reviewer, reviewer_id)
             if mine is None and me is not None:
-                draft = draft_note(s, me.name, record_id, stage)
+                draft_text, draft_tags = draft(s, me.name, record_id, stage)
             if stage == flow.FULL_TEXT:
                 earlier = s.exec(
                     select(Decision.note).where(
@@ -471,7 +473,7 @@ def record_view(
         abstract=r.abstract, abstract_sections=abstract_sections(r.abstract, r.extra),
         keywords=list(r.keywords), mesh_terms=list(r.mesh_terms), language=list(r.language),
         mine=as_mine(mine), not_retrieved=status == "not_retrieved", extra=dict(r.extra),
-        draft_note=draft, title_abstract_note=ta_note, not_retrieved_by=marked_by if status == "not_retrieved" else "",
+        draft_note=draft_text, draft_labels=tuple(draft_tags), title_abstract_note=ta_note, not_retrieved_by=marked_by if status == "not_retrieved" else "",
     )  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from reviewflow.store.engine import Store
 
 # The newest migration in store/migrations/versions (a test keeps the two in step). Checking it
 # with one SELECT keeps alembic out of every command's start-up; alembic loads only to upgrade.
-SCHEMA_HEAD = "0010"
+SCHEMA_HEAD = "0011"
 
 
 def _schema_version(store: Store) -> str | None:

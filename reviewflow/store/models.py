@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 STAGES = ("title-abstract", "full-text")
@@ -217,9 +217,15 @@ class Decision(SQLModel, table=True):
     reviewer_id: int = Field(foreign_key="reviewer.id")
     stage: str = Field(max_length=20)
     decision: str = Field(max_length=20)
-    reason: str = Field(default="", max_length=200)  # full-text exclusion reason
+    reason: str = Field(default="", max_length=200)  # exclusion reason (optional at T/A)
     note: str = _text()
     decided_at: datetime = Field(default_factory=utcnow)
+    # the reviewer's own free labels on their decision (a JSON list of strings, the same on
+    # SQLite and PostgreSQL). Added in migration 0011.
+    labels: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False, server_default=text("'[]'")),
+    )
 
 
 class Resolution(SQLModel, table=True):

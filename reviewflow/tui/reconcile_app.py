@@ -1,5 +1,5 @@
-"""``reviewflow reconcile``: the conflicts of a stage, every reviewer's decision and note side by
-side, and the final decision with its reason, by the adjudicator or both reviewers together.
+"""``reviewflow reconcile``: the conflicts of a stage, every reviewer's decision, reason, labels
+and note side by side, and the final decision with its reason, by the adjudicator or both reviewers together.
 
 Only records every required reviewer has decided reach this screen (the core lists conflicts
 from :mod:`reviewflow.screening.flow`), so nothing here breaks the blinding of screening.
@@ -22,13 +22,13 @@ from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from reviewflow.errors import user_message
+from reviewflow.errors import ReviewflowError, user_message
 from reviewflow.screening import flow
 from reviewflow.screening.conflicts import Conflict, conflicts, resolve
-from reviewflow.screening.decisions import ScreeningRules
+from reviewflow.screening.decisions import ScreeningRules, other_reason
 from reviewflow.screening.queue import RecordView, record_view
 from reviewflow.store.engine import Store
-from reviewflow.tui.screen_app import DECISION_STYLE, STAGE_NAMES, criteria_screen
+from reviewflow.tui.screen_app import DECISION_STYLE, OTHER_CHOICE, STAGE_NAMES, criteria_screen
 from reviewflow.tui.widgets.dialogs import ChoicePrompt, HelpScreen, TextPrompt
 from reviewflow.tui.widgets.record_panel import RecordPanel
 
@@ -74,6 +74,9 @@ def sides_table(conflict: Conflict) -> Table:
         cell = Text(d.decision.upper(), style=DECISION_STYLE.get(d.decision, "bold"))
         if d.reason:
             cell.append(f"\n{d.reason}")
+        if d.labels:
+            cell.append("\nLabels: ", style="dim")
+            cell.append(", ".join(d.labels), style="bold cyan")
         cell.append("\n" + (d.note or "(no note)"), style="italic" if d.note else "dim")
         cells.append(cell)
     table.add_row(*cells)
@@ -219,11 +222,21 @@ class ReconcileScreen(Screen[None]):
             elif reason is not None:
                 self.notify("a resolution needs a reason", severity="warning")
 
+        def picked(reason: str | None) -> None:
+            if reason != OTHER_CHOICE:
+                return with_reason(reason)
+
+            def written(text: str | None) -> None:
+                try:
+                    with_reason(None if text is None else other_reason(text))
+                except ReviewflowError as exc:
+                    self.notify(user_message(exc), severity="warning")
+
+            self.app.push_screen(TextPrompt("Other reason: why is this report excluded?"), written)
+
         if decision == "exclude" and self.setup.stage == flow.FULL_TEXT:
-            self.app.push_screen(
-                ChoicePrompt("Why is this report excluded?", self.setup.rules.exclusion_reasons),
-                with_reason,
-            )
+            choices = [*self.setup.rules.exclusion_reasons, OTHER_CHOICE]
+            self.app.push_screen(ChoicePrompt("Why is this report excluded?", choices), picked)
         else:
             self.app.push_screen(
                 TextPrompt(

@@ -24,12 +24,18 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from reviewflow.errors import user_message
+from reviewflow.errors import ReviewflowError, user_message
 from reviewflow.screening import decisions as core
 from reviewflow.screening import flow
 from reviewflow.screening.queue import Progress, RecordView, ScreeningQueue, SearchHit
 from reviewflow.store.engine import Store
-from reviewflow.tui.widgets.dialogs import ChoicePrompt, HelpScreen, SearchPrompt, TextPrompt
+from reviewflow.tui.widgets.dialogs import (
+    ChoicePrompt,
+    CommaSuggester,
+    HelpScreen,
+    SearchPrompt,
+    TextPrompt,
+)
 from reviewflow.tui.widgets.record_panel import RecordPanel
 from reviewflow.tui.widgets.text_screen import TextScreen
 
@@ -39,6 +45,9 @@ if TYPE_CHECKING:  # numpy and scipy load only when the relevance order is asked
 
 DECISION_STYLE = {"include": "bold green", "exclude": "bold red", "maybe": "bold yellow"}
 STAGE_NAMES = {flow.TITLE_ABSTRACT: "title/abstract", flow.FULL_TEXT: "full text"}
+# the extra choices of the exclusion reason picker
+NO_REASON_CHOICE = "No reason (skip)"  # title/abstract: a reason is optional
+OTHER_CHOICE = "Other… (your own words)"  # full text: a reason not in review.toml's list
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,7 @@ class ScreeningScreen(Screen[None]):
         Binding("u", "undo", "Undo"),
         Binding("u", "nothing_to_undo", show=False),  # while Undo is greyed: say why
         Binding("n", "note", "Note"),
+        Binding("t", "labels", "Labels", show=False),  # in the ? help: the footer is full
         Binding("right,l", "next", "Next", key_display="→", show=False),
         Binding("left,h", "previous", "Prev", key_display="←", show=False),
         Binding("space", "next_undecided", "Next to do", show=False),
@@ -113,11 +123,12 @@ class ScreeningScreen(Screen[None]):
     ]
     KEY_HELP = [
         ("i", "include the record", "decide"),
-        ("e", "exclude it (at full text: pick a reason)", "decide"),
+        ("e", "exclude (asks why: full text; T/A if listed)", "decide"),
         ("m", "maybe (discuss at reconciliation)", "decide"),
         ("r", "report not retrieved / retrieved again (full text)", "not_retrieved"),
         ("u", "undo my last change (also from before a restart)", "undo"),
         ("n", "write a note (before deciding too: it waits for the decision)", "note"),
+        ("t", "labels on my decision (mine only; → completes)", "labels"),
         ("→ / l", "next record", "next"),
         ("← / h", "previous record", "previous"),
         ("space", "next record I have not decided", "next_undecided"),
@@ -259,6 +270,11 @@ class ScreeningScreen(Screen[None]):
                 draft = "draft" in change.extra
                 info = "note kept; it is saved with your decision" if draft else "note saved"
                 change = None if draft else change
+            elif what == "labels":
+                change = core.set_labels(s.store, s.reviewer, record_id, s.stage, text.split(","))
+                draft = "draft" in change.extra
+                info = "labels kept; they are saved with your decision" if draft else "labels saved"
+                change = None if draft or change.before == change.after else change
             elif what in ("not-retrieved", "retrieved"):
                 core.set_retrieval(s.store, s.reviewer, record_id, what == "retrieved")
                 q.refresh()
@@ -402,10 +418,16 @@ class ScreeningScreen(Screen[None]):
             line.append(mine.decision.upper(), style=DECISION_STYLE[mine.decision])
             if mine.reason:
                 line.append(f" — {mine.reason}")
+        labels = mine.labels if mine else view.draft_labels
+        if labels:
+            line.append("   Labels: ", style="dim")
+            line.append(", ".join(labels), style="bold cyan")
         note = mine.note if mine else view.draft_note
         if note:
             line.append("   Note: ", style="dim")
-            line.append(note + ("" if mine else " (saved with your decision)"), style="italic")
+            line.append(note, style="italic")
+        if mine is None and (note or labels):
+            line.append(" (saved with your decision)", style="italic")
         return line
 
     # -- actions -----------------------------------------------------------------------------
@@ -416,9 +438,11 @@ class ScreeningScreen(Screen[None]):
             return False  # not part of title/abstract screening: hidden
         if action == "toggle_order" and self.setup.stage != flow.TITLE_ABSTRACT:
             return False  # relevance order is for title/abstract screening
-        if action in ("decide", "not_retrieved", "undo", "note") and (self.saving or view is None):
+        if action in ("decide", "not_retrieved", "undo", "note", "labels") and (
+            self.saving or view is None
+        ):
             return None
-        if action in ("decide", "note") and view is not None and view.not_retrieved:
+        if action in ("decide", "note", "labels") and view is not None and view.not_retrieved:
             return None
         nothing = not self.history and self.shown is not None and not self.shown.progress.decided
         if action == "undo" and nothing:
@@ -464,18 +488,60 @@ class ScreeningScreen(Screen[None]):
         record_id, position = current
         if self.off_sample(position):
             return
-        if decision == "exclude" and self.setup.stage == flow.FULL_TEXT:
-
-            def with_reason(reason: str | None) -> None:
-                if reason:
-                    self._start_save(record_id, position, decision, reason)
-
-            self.app.push_screen(
-                ChoicePrompt("Why is this report excluded?", self.setup.rules.exclusion_reasons),
-                with_reason,
-            )
+        if decision == "exclude" and self.reason_choices():
+            self.ask_reason(record_id, position)
             return
         self._start_save(record_id, position, decision)
+
+    def reason_choices(self) -> list[str]:
+        """What ``e`` offers: at full text review.toml's reasons and Other…; at title/abstract
+        its optional reasons and No reason (nothing to pick when it lists none)."""
+        rules = self.setup.rules
+        if self.setup.stage == flow.FULL_TEXT:
+            return [*rules.exclusion_reasons, OTHER_CHOICE]
+        return (
+            [*rules.title_abstract_reasons, NO_REASON_CHOICE]
+            if rules.title_abstract_reasons
+            else []
+        )
+
+    def ask_reason(self, record_id: int, position: int) -> None:
+        """Exclude with the reason picked (Escape: no decision)."""
+
+        def chosen(reason: str | None) -> None:
+            if reason == OTHER_CHOICE:
+                self.ask_other_reason(record_id, position)
+            elif reason is not None:
+                reason = "" if reason == NO_REASON_CHOICE else reason
+                self._start_save(record_id, position, "exclude", reason)
+
+        title = (
+            "Why is this report excluded?"
+            if self.setup.stage == flow.FULL_TEXT
+            else "Why is this record excluded? (optional)"
+        )
+        self.app.push_screen(ChoicePrompt(title, self.reason_choices()), chosen)
+
+    def ask_other_reason(self, record_id: int, position: int) -> None:
+        """A full-text exclusion reason in the reviewer's own words (saved as "Other: …")."""
+
+        def written(text: str | None) -> None:
+            if text is None:
+                return
+            try:
+                reason = core.other_reason(text)
+            except ReviewflowError as exc:
+                self.notify(user_message(exc), severity="warning")
+                return
+            self._start_save(record_id, position, "exclude", reason)
+
+        longest = core.MAX_REASON - len(core.OTHER_PREFIX)
+        self.app.push_screen(
+            TextPrompt("Other reason: why is this report excluded?",
+                       hint=f"your own words, up to {longest} characters; Enter saves, "
+                       "Escape cancels"),
+            written,
+        )  # fmt: skip
 
     def _start_save(self, record_id: int, position: int, decision: str, reason: str = "") -> None:
         self.saving = True  # the decision keys wait for this save (see check_action)
@@ -520,6 +586,33 @@ class ScreeningScreen(Screen[None]):
                 self.change_other("note", record_id, position, text)
 
         self.app.push_screen(TextPrompt(f"Note on record {record_id}", old), save_note)
+
+    def action_labels(self) -> None:
+        current = self._current()
+        if current is None or self.saving or self.shown is None or self.shown.view is None:
+            return
+        view = self.shown.view
+        self.ask_labels(*current, view.mine.labels if view.mine else view.draft_labels)
+
+    @work(thread=True, exit_on_error=False, group="labels")
+    def ask_labels(self, record_id: int, position: int, labels: tuple[str, ...]) -> None:
+        """Offer my own labels so far and review.toml's, then save what is typed."""
+        s = self.setup
+        used = core.labels_used(s.store, s.reviewer)  # mine only
+        known = {u.casefold() for u in used}
+        words = used + [x for x in s.rules.suggested_labels if x.casefold() not in known]
+
+        def save_labels(text: str | None) -> None:
+            if text is not None:
+                self.saving = True
+                self.change_other("labels", record_id, position, text)
+
+        hint = "Separate labels with commas; → completes one; Enter saves, Escape cancels"
+        if words:
+            hint += "\nSuggested: " + ", ".join(words[:12]) + (" …" if len(words) > 12 else "")
+        prompt = TextPrompt(f"Labels on record {record_id} (yours only)",
+                            ", ".join(labels), hint=hint, suggester=CommaSuggester(words))  # fmt: skip
+        self.app.call_from_thread(self.app.push_screen, prompt, save_labels)
 
     def action_next(self) -> None:
         if self.shown and self.shown.position is not None:

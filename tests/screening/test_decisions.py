@@ -51,8 +51,12 @@ def test_decide_revise_and_undo_are_committed_and_audited(review: tuple[Store, l
     actions = [a.action for a in audit_rows(store, rid)]
     assert actions == ["decision.set", "decision.set", "decision.note"] + ["decision.undo"] * 3
     rows = audit_rows(store, rid)
-    assert rows[1].before == {"stage": TA, "decision": "include", "reason": "", "note": ""}
-    assert rows[1].after == {"stage": TA, "decision": "exclude", "reason": "", "note": ""}
+    assert rows[1].before == {
+        "stage": TA, "decision": "include", "reason": "", "note": "", "labels": []
+    }  # fmt: skip
+    assert rows[1].after == {
+        "stage": TA, "decision": "exclude", "reason": "", "note": "", "labels": []
+    }  # fmt: skip
     assert rows[-1].after == {"undoes": rows[0].id, "stage": TA}
     with store.read() as s:
         assert s.exec(select(Decision).where(Decision.record_id == rid)).all() == []
@@ -108,7 +112,7 @@ def test_full_text_exclusion_needs_a_reason_from_the_list(
     change = d.decide(store, "reviewer1", rid, FT, "exclude", reason=reason, rules=rules)
     assert change.after is not None and change.after.reason == reason
     assert audit_rows(store, rid)[-1].after == {
-        "stage": FT, "decision": "exclude", "reason": reason, "note": ""
+        "stage": FT, "decision": "exclude", "reason": reason, "note": "", "labels": []
     }  # fmt: skip
 
 

@@ -115,6 +115,24 @@ def test_a_reviewer_reads_and_writes_only_their_own_rows(pg_team: PgTeam) -> Non
     b.dispose()
 
 
+def test_labels_are_private_too_even_before_deciding(pg_team: PgTeam) -> None:
+    a, b = as_role(pg_team, "reviewer1"), as_role(pg_team, "reviewer2")
+    core.decide(a, "reviewer1", pg_team.ids[0], TA, "include")
+    core.set_labels(a, "reviewer1", pg_team.ids[0], TA, ["pediatric"])
+    core.set_labels(a, "reviewer1", pg_team.ids[1], TA, ["ask the author"])  # a draft
+    core.decide(b, "reviewer2", pg_team.ids[0], TA, "include")
+    core.set_labels(b, "reviewer2", pg_team.ids[0], TA, ["adults"])
+    assert core.my_labels(b, "reviewer2", TA) == {pg_team.ids[0]: ["adults"]}
+    with raw(pg_team, "reviewer2") as conn:
+        assert conn.execute("SELECT labels FROM decision").fetchall() == [(["adults"],)]
+        drafts = conn.execute("SELECT count(*) FROM audit_log WHERE action LIKE '%labels'")
+        assert drafts.fetchone() == (1,)  # reviewer2's own label change only
+    with raw(pg_team, "adjudicator") as conn:
+        assert len(conn.execute("SELECT labels FROM decision").fetchall()) == 2
+    a.dispose()
+    b.dispose()
+
+
 def test_extraction_values_are_private_too(pg_team: PgTeam) -> None:
     form = shipped_form()
     with pg_team.admin.write() as s:

@@ -132,6 +132,9 @@ def test_the_core_refuses_whatever_the_shell(team: Team) -> None:
         lambda: ScreeningQueue(store, "reviewer2", TA),
         lambda: core.decide(store, "reviewer2", team.ids[0], TA, "exclude"),
         lambda: core.my_decisions(store, "reviewer2", TA),
+        lambda: core.my_labels(store, "reviewer2", TA),
+        lambda: core.labels_used(store, "reviewer2"),
+        lambda: core.set_labels(store, "reviewer2", team.ids[0], TA, ["mine now"]),
         lambda: my_values(store, "reviewer2", 1),
     ):
         with pytest.raises(AccessError, match="signed in as reviewer1"):
@@ -175,7 +178,9 @@ def test_a_reviewers_screening_reads_only_their_own_decision_rows(team: Team) ->
         queue.progress()
         queue.search("pain")
         core.decide(store, "reviewer1", team.ids[0], TA, "maybe")
+        core.set_labels(store, "reviewer1", team.ids[0], TA, ["pediatric"])
         core.undo(store, "reviewer1", team.ids[0], TA)
+        assert core.my_labels(store, "reviewer1", TA) == {}
     reads = [(sql, p) for sql, p in seen if re.search(r"\bFROM decision\b", sql)]
     assert reads, "the queue reads decisions"
     for sql, params in reads:

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.suggester import Suggester
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -34,14 +35,23 @@ class TextPrompt(ModalScreen[str | None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="TextPrompt")
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, value: str = "", placeholder: str = "", hint: str = ""):
+    def __init__(
+        self,
+        title: str,
+        value: str = "",
+        placeholder: str = "",
+        hint: str = "",
+        suggester: Suggester | None = None,
+    ):
         super().__init__()
         self.title_text, self.value, self.placeholder, self.hint = title, value, placeholder, hint
+        self.suggester = suggester
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text, classes="title")
-            yield Input(value=self.value, placeholder=self.placeholder, id="answer")
+            yield Input(value=self.value, placeholder=self.placeholder, id="answer",
+                        suggester=self.suggester)  # fmt: skip
             yield Static(self.hint or "Enter to save, Escape to cancel", classes="hint")
 
     @on(Input.Submitted)
@@ -50,6 +60,25 @@ class TextPrompt(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class CommaSuggester(Suggester):
+    """Completes the last of comma-separated words from a list (labels), any case; → takes it."""
+
+    def __init__(self, words: Sequence[str]) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.words = list(words)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        head, _, last = value.rpartition(",")
+        typed = last.lstrip()
+        if not typed:
+            return None
+        taken = {w.strip().casefold() for w in head.split(",")}
+        for word in self.words:
+            if word.casefold().startswith(typed.casefold()) and word.casefold() not in taken:
+                return value[: len(value) - len(typed)] + word
+        return None
 
 
 class ChoicePrompt(ModalScreen[str | None]):
@@ -144,9 +173,9 @@ class SearchPrompt(ModalScreen[int | None]):
 class HelpScreen(ModalScreen[None]):
     """The keys of the app; keys that do not apply to the current record are greyed."""
 
-    # the keys scroll (↑ ↓) when they do not fit, as on an 80x24 terminal
-    DEFAULT_CSS = DIALOG_CSS.format(name="HelpScreen") + (
-        "HelpScreen VerticalScroll { height: auto; max-height: 40vh; }"
+    DEFAULT_CSS = (
+        DIALOG_CSS.format(name="HelpScreen")
+        + "HelpScreen #keys { height: auto; max-height: 45vh; }"
     )
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
 
@@ -162,10 +191,13 @@ class HelpScreen(ModalScreen[None]):
             table.append(description + ("" if enabled else "  (not now)") + "\n", style=style)
         with Vertical():
             yield Label(self.title_text, classes="title")
-            with VerticalScroll():
+            with VerticalScroll(id="keys"):  # ↑↓ scroll it on a 24-line terminal
                 yield Static(table)
             if self.notes:
                 yield Static(self.notes, classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#keys").focus()  # so that ↑↓ scroll a list longer than the terminal
 
     def action_close(self) -> None:
         self.dismiss(None)
