@@ -51,6 +51,7 @@ class ListFilter:
     year_from: int | None = None
     year_to: int | None = None
     source: str = ""  # a search/import run's source name ("PubMed", "Embase"), any case
+    label: str = ""  # one of my own labels (any case), on my decision or waiting for it
     sort: str = "position"  # one of SORTS
     descending: bool = False
 
@@ -66,6 +67,7 @@ class ListRow:
     title: str
     sources: tuple[str, ...]  # the source names of the runs that found the record
     not_retrieved: bool = False  # full text: the report is marked not retrieved
+    labels: tuple[str, ...] = ()  # my own labels (on my decision, or waiting for it)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,14 @@ def check_filter(f: ListFilter) -> ListFilter:
     if f.year_from is not None and f.year_to is not None and f.year_from > f.year_to:
         raise InputError(f"years {f.year_from}-{f.year_to}: the first is after the last")
     return f
+
+
+def label_names(store: Store, reviewer: str, stage: str) -> list[str]:
+    """The labels ``reviewer`` has put on records at ``stage`` (for the label filter)."""
+    names = {
+        x.casefold(): x for tags in core.my_labels(store, reviewer, stage).values() for x in tags
+    }
+    return sorted(names.values(), key=str.casefold)
 
 
 def source_names(store: Store) -> list[str]:
@@ -173,12 +183,16 @@ def list_records(
             missing = set(
                 db.execute(select(FulltextRetrieval.record_id).where(not_retrieved)).scalars()
             )
+    tagged = core.my_labels(store, reviewer, stage)  # mine only, drafts included
+    if f.label:
+        wanted = f.label.casefold()
+        rows = [r for r in rows if any(x.casefold() == wanted for x in tagged.get(r[0], ()))]
     place = {rid: i for i, rid in enumerate(order)} if order is not None else None
     listed = [
         ListRow(
             place.get(rid, len(place)) if place is not None else bisect_left(members, rid),
             rid, decision, reason or "", year, author or "", title or "",
-            tuple(sources.get(rid, ())), rid in missing,
+            tuple(sources.get(rid, ())), rid in missing, tuple(tagged.get(rid, ())),
         )
         for (rid, year, author, title, decision, reason) in rows
     ]  # fmt: skip
@@ -223,8 +237,13 @@ def decide_undecided(
     q = ScreeningQueue(store, reviewer, stage, rules)  # require_self, and the queue's records
     if decision not in DECISIONS:
         raise InputError(f"unknown decision {decision!r}: use one of {', '.join(DECISIONS)}")
-    if stage == flow.FULL_TEXT and decision == "exclude" and reason not in rules.exclusion_reasons:
-        raise InputError("a full-text exclusion needs a reason from review.toml's list")
+    if decision != "exclude":
+        reason = ""
+    elif stage == flow.FULL_TEXT:
+        reason = core.check_fulltext_reason(reason, rules)  # review.toml's, or "Other: …"
+    elif reason and reason not in rules.title_abstract_reasons:
+        raise InputError(f"exclusion reason {reason!r} is not in review.toml's "
+                         "[screening] title_abstract_exclusion_reasons")  # fmt: skip
     wanted = list(dict.fromkeys(record_ids))
     with store.read() as s:
 

@@ -18,16 +18,17 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from reviewflow.errors import user_message
+from reviewflow.errors import ReviewflowError, user_message
 from reviewflow.screening import decisions as core
 from reviewflow.screening import flow
 from reviewflow.screening import listing as lst
 from reviewflow.store.engine import Store
 from reviewflow.text import plural
+from reviewflow.tui.screen_app import NO_REASON_CHOICE, OTHER_CHOICE
 from reviewflow.tui.widgets.dialogs import ChoicePrompt, TextPrompt
 
 DECISION_STYLE = {"include": "bold green", "exclude": "bold red", "maybe": "bold yellow"}
-ANY_SOURCE = "(any source)"
+ANY_SOURCE, ANY_LABEL = "(any source)", "(any label)"
 PAGE = 200  # rows in the table at a time: Textual measures every cell it is given
 
 
@@ -65,6 +66,7 @@ class RecordListScreen(Screen[ListResult]):
         Binding("slash", "words", "Words", key_display="/"),
         Binding("y", "years", "Year"),
         Binding("f", "source", "Source"),
+        Binding("t", "label", "Label"),
         Binding("s", "cycle_sort", "Sort"),
         Binding("r", "reverse", "Reverse", show=False),
         Binding("x", "clear", "Clear", show=False),
@@ -96,6 +98,7 @@ class RecordListScreen(Screen[ListResult]):
         self.result = ListResult()
         self.busy = False
         self.sources: list[str] = []
+        self.labels: list[str] = []
         self.title = "reviewflow · record list"
         self.sub_title = (
             f"{reviewer} · {'full text' if stage == flow.FULL_TEXT else 'title/abstract'}"
@@ -120,6 +123,7 @@ class RecordListScreen(Screen[ListResult]):
     def reload(self, keep: int | None = None) -> None:
         if not self.sources:
             self.sources = lst.source_names(self.store)
+        self.labels = lst.label_names(self.store, self.reviewer, self.stage)  # new ones since
         f = self.filter
         listing = lst.list_records(self.store, self.reviewer, self.stage, f, self.rules, self.order)
         if not get_current_worker().is_cancelled:  # a newer filter's listing is on its way
@@ -165,18 +169,23 @@ class RecordListScreen(Screen[ListResult]):
         assert self.listing is not None
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        full_text = self.stage == flow.FULL_TEXT
+        rows = self.listing.rows[self.page * PAGE : (self.page + 1) * PAGE]
+        # a reason column where reasons are given; labels where there is room for them
+        reasons = self.stage == flow.FULL_TEXT or bool(self.rules.title_abstract_reasons)
+        reasons = reasons or any(r.reason for r in rows)
         # fixed columns; the title takes the rest (each column has a cell padding of 1 a side)
         wide = self.size.width >= 120
         widths = {"#": 6, "Mine": 7, "Year": 4, "First author": 16 if wide else 12,
                   "Sources": max(8, min(40, (self.size.width - 80) // 3))}  # fmt: skip
-        if full_text:
+        if reasons:
             widths["Reason"] = 14
+        if wide:
+            widths["Labels"] = 20
         title_width = max(20, self.size.width - sum(widths.values()) - 2 * (len(widths) + 1) - 2)
-        for name in ("#", "Mine", "Year", "First author", "Title", "Sources", "Reason"):
+        for name in ("#", "Mine", "Year", "First author", "Title", "Sources", "Reason", "Labels"):
             if name in widths or name == "Title":
                 table.add_column(name, key=name, width=widths.get(name, title_width))
-        for row in self.listing.rows[self.page * PAGE : (self.page + 1) * PAGE]:
+        for row in rows:
             mine = Text(row.decision or "—", style=DECISION_STYLE.get(row.decision or "", "dim"))
             if row.not_retrieved:
                 mine = Text("not retr.", style="magenta")
@@ -184,8 +193,10 @@ class RecordListScreen(Screen[ListResult]):
                 Text(f"{row.position + 1:,}", justify="right"), mine, str(row.year or ""), _cut(row.first_author),
                 _cut(row.title), _cut(_sources(row.sources, wide)),
             ]  # fmt: skip
-            if full_text:
+            if reasons:
                 cells.append(_cut(row.reason))
+            if wide:
+                cells.append(_cut(", ".join(row.labels)))
             table.add_row(*cells, key=str(row.record_id))
         # the cursor stays on its record when that is still listed, else goes to the top
         kept = keep is not None and str(keep) in table.rows
@@ -210,6 +221,8 @@ class RecordListScreen(Screen[ListResult]):
             parts.append(f"year: {low}" if low == high else f"year: {low or ''}–{high or ''}")
         if f.source:
             parts.append(f"source: {f.source}")
+        if f.label:
+            parts.append(f"label: {f.label}")
         parts.append(f"sort: {f.sort}{' ↓' if f.descending else ''}")
         line = Text(" · ".join(parts))
         if listing is not None:
@@ -248,7 +261,7 @@ class RecordListScreen(Screen[ListResult]):
         self._sort(self.filter.sort, not self.filter.descending)
 
     def action_clear(self) -> None:
-        self._set(decision="", words="", year_from=None, year_to=None, source="")
+        self._set(decision="", words="", year_from=None, year_to=None, source="", label="")
 
     def action_words(self) -> None:
         def got(text: str | None) -> None:
@@ -280,6 +293,18 @@ class RecordListScreen(Screen[ListResult]):
 
         hint = "2005, 1990-2000, 2005- or -1999; empty for any year"
         self.app.push_screen(TextPrompt("Filter by year", now, hint=hint), got)
+
+    def action_label(self) -> None:
+        if not self.labels:
+            self.notify("you have put no labels on records at this stage (t in the screening "
+                        "screen)", severity="warning")  # fmt: skip
+            return
+
+        def got(choice: str | None) -> None:
+            if choice is not None:
+                self._set(label="" if choice == ANY_LABEL else choice)
+
+        self.app.push_screen(ChoicePrompt("Records with my label", [ANY_LABEL, *self.labels]), got)
 
     def action_source(self) -> None:
         if not self.sources:
@@ -319,17 +344,36 @@ class RecordListScreen(Screen[ListResult]):
         def chosen(decision: str | None) -> None:
             if decision is None:
                 return
-            if decision == "exclude" and self.stage == flow.FULL_TEXT:
-
-                def with_reason(reason: str | None) -> None:
-                    if reason:
-                        confirm(decision, reason)
-
-                question = f"Why are the {n} excluded? (one reason for all)"
-                self.app.push_screen(ChoicePrompt(question, self.rules.exclusion_reasons),
-                                     with_reason)  # fmt: skip
+            full_text = self.stage == flow.FULL_TEXT
+            choices = (  # what ``e`` offers in the screening screen
+                [*self.rules.exclusion_reasons, OTHER_CHOICE]
+                if full_text
+                else [*self.rules.title_abstract_reasons, NO_REASON_CHOICE]
+                if self.rules.title_abstract_reasons
+                else []
+            )  # fmt: skip
+            if decision != "exclude" or not choices:
+                confirm(decision, "")
                 return
-            confirm(decision, "")
+
+            def with_reason(reason: str | None) -> None:
+                if reason == OTHER_CHOICE:
+                    self.app.push_screen(
+                        TextPrompt(f"Other reason: why are the {n} excluded?"), written
+                    )
+                elif reason is not None:
+                    confirm(decision, "" if reason == NO_REASON_CHOICE else reason)
+
+            def written(text: str | None) -> None:
+                if text is not None:
+                    try:
+                        confirm(decision, core.other_reason(text))
+                    except ReviewflowError as exc:
+                        self.notify(user_message(exc), severity="warning")
+
+            optional = "" if full_text else ", optional"
+            question = f"Why are the {n} excluded? (one reason for all{optional})"
+            self.app.push_screen(ChoicePrompt(question, choices), with_reason)
 
         def confirm(decision: str, reason: str) -> None:
             yes = f"Yes: {decision} all {len(ids):,}" + (f" ({reason})" if reason else "")
