@@ -14,6 +14,7 @@ from reviewflow.screening import flow
 from reviewflow.screening.listing import (
     ListFilter,
     decide_undecided,
+    label_names,
     list_records,
     source_names,
     undo_bulk,
@@ -203,3 +204,35 @@ def test_positions_follow_the_relevance_order_the_screen_shows(
     rows = list_records(store, "reviewer1", TA, rules=rules, order=order).rows
     assert [r.record_id for r in rows] == order
     assert all(r.position == q.position_of(r.record_id) for r in rows)
+
+
+def test_label_filter_reads_my_labels_only_and_title_abstract_reasons_are_optional(
+    review: tuple[Store, list[int]],
+) -> None:
+    store, ids = review
+    rules = d.ScreeningRules(title_abstract_reasons=("wrong population", "not a trial"))
+    d.decide(store, "reviewer1", ids[3], TA, "exclude", "not a trial", rules=rules)
+    d.set_labels(store, "reviewer1", ids[3], TA, ["Pediatric", "ask author"])
+    d.set_labels(store, "reviewer1", ids[9], TA, ["pediatric"])  # waits for my decision
+    d.decide(store, "reviewer2", ids[5], TA, "include")
+    d.set_labels(store, "reviewer2", ids[5], TA, ["pediatric", "THEIRS"])
+    mine = label_names(store, "reviewer1", TA)  # each label once, whatever its case
+    assert [x.casefold() for x in mine] == ["ask author", "pediatric"]
+    assert label_names(store, "reviewer2", TA) == ["pediatric", "THEIRS"]
+    rows = list_records(store, "reviewer1", TA, ListFilter(label="PEDIATRIC"), rules).rows
+    assert [(r.record_id, r.labels, r.reason) for r in rows] == [
+        (ids[3], ("Pediatric", "ask author"), "not a trial"), (ids[9], ("pediatric",), ""),
+    ]  # fmt: skip
+    assert ids_of(store, "reviewer1", ListFilter(label="THEIRS")) == []
+    with pytest.raises(InputError, match="title_abstract_exclusion_reasons"):
+        decide_undecided(store, "reviewer1", TA, ids[10:12], "exclude", "made up", rules)
+    done = decide_undecided(
+        store, "reviewer1", TA, ids[10:14], "exclude", "wrong population", rules
+    )
+    assert {c.after.reason for c in done.changes if c.after} == {"wrong population"}
+    other = d.other_reason("animal study")
+    for rid in ids[:2]:
+        for who in ("reviewer1", "reviewer2"):
+            d.decide(store, who, rid, TA, "include")
+    done = decide_undecided(store, "reviewer1", FT, ids[:2], "exclude", other, rules)
+    assert [c.after.reason for c in done.changes if c.after] == [other, other]

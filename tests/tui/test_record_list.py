@@ -212,3 +212,33 @@ async def test_no_bulk_decision_in_the_relevance_order(review: tuple[Store, list
         assert any("no bulk decisions in the relevance order" in str(n.message)
                    for n in app._notifications)  # fmt: skip
     assert mine(store, "reviewer1") == {}
+
+
+async def test_label_filter_and_a_bulk_exclusion_with_an_optional_reason(
+    review: tuple[Store, list[int]],
+) -> None:
+    store, ids = review
+    rules = core.ScreeningRules(title_abstract_reasons=("wrong population", "not a trial"))
+    core.set_labels(store, "reviewer1", ids[4], TA, ["animal"])
+    core.set_labels(store, "reviewer1", ids[7], TA, ["animal"])
+    core.set_labels(store, "reviewer2", ids[8], TA, ["animal"])  # not mine: never listed
+    app = ScreenApp(ScreeningSetup(store, "reviewer1", TA, rules=rules))
+    async with app.run_test(size=(200, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("L")
+        await settle(pilot)
+        await pilot.press("t", "2")  # (any label), animal
+        await settle(pilot)
+        assert listed(app) == [ids[4], ids[7]]
+        table = app.screen.query_one(DataTable)
+        assert str(table.get_cell(str(ids[4]), "Labels")) == "animal"
+        await pilot.press("b", "2")  # exclude: the reasons of review.toml, optional
+        await pilot.pause()
+        assert "optional" in str(app.screen.query_one("Label").render())
+        await pilot.press("2", "1")  # not a trial; yes
+        await settle(pilot)
+        assert str(table.get_cell(str(ids[7]), "Reason")) == "not a trial"
+    assert mine(store, "reviewer1") == {
+        rid: ("exclude", "not a trial", "") for rid in (ids[4], ids[7])
+    }
+    assert mine(store, "reviewer2") == {}
