@@ -380,35 +380,20 @@ class ScreeningQueue:
     def record(self, record_id: int) -> RecordView:
         return record_view(self.store, record_id, self.stage, self.reviewer_id)
 
-    def _matching(self, text: str) -> ColumnElement[bool] | None:
-        """Every word of ``text`` in the title or the abstract (any case, any order), or
-        ``text`` is the record's PMID, DOI or record id."""
-        text = text.strip()
-        if not text:
-            return None
-        words = []
-        for word in text.lower().split():
-            like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            words.append(or_(func.lower(Record.title).like(like, escape="\\"),
-                             func.lower(Record.abstract).like(like, escape="\\")))  # fmt: skip
-        conditions: list[ColumnElement[bool]] = [
-            and_(*words),
-            col(Record.pmid) == text,
-            func.lower(Record.doi) == text.lower(),
-        ]
-        if text.isdigit():
-            conditions.append(col(Record.id) == int(text))
-        return or_(*conditions)
+    def member_condition(self) -> ColumnElement[bool]:
+        """The SQL condition on ``record.id`` for the records of this queue (the record list
+        filters the same records)."""
+        return self._member()
 
     def search(self, text: str, limit: int = 100) -> list[SearchHit]:
-        """The first ``limit`` records of the queue that match ``text`` (see :meth:`_matching`)."""
-        matching = self._matching(text)
-        if matching is None:
+        """The first ``limit`` records of the queue that match ``text`` (see :func:`matching`)."""
+        found = matching(text)
+        if found is None:
             return []
         with self.store.read() as s:
             rows = s.execute(
                 select(Record.id, Record.title, Record.year, Record.pmid)
-                .where(self._member(), matching)
+                .where(self._member(), found)
                 .order_by(col(Record.id))
                 .limit(limit)
             ).all()
@@ -416,12 +401,33 @@ class ScreeningQueue:
 
     def count_matches(self, text: str) -> int:
         """How many records of the queue match ``text`` (all of them, not the first page)."""
-        matching = self._matching(text)
-        if matching is None:
+        found = matching(text)
+        if found is None:
             return 0
         with self.store.read() as s:
-            query = select(func.count()).select_from(Record).where(self._member(), matching)
+            query = select(func.count()).select_from(Record).where(self._member(), found)
             return int(s.scalar(query) or 0)
+
+
+def matching(text: str) -> ColumnElement[bool] | None:
+    """Every word of ``text`` in the title or the abstract (any case, any order), or ``text``
+    is the record's PMID, DOI or record id; None for no text."""
+    text = text.strip()
+    if not text:
+        return None
+    words = []
+    for word in text.lower().split():
+        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        words.append(or_(func.lower(Record.title).like(like, escape="\\"),
+                         func.lower(Record.abstract).like(like, escape="\\")))  # fmt: skip
+    conditions: list[ColumnElement[bool]] = [
+        and_(*words),
+        col(Record.pmid) == text,
+        func.lower(Record.doi) == text.lower(),
+    ]
+    if text.isdigit():
+        conditions.append(col(Record.id) == int(text))
+    return or_(*conditions)
 
 
 def record_view(

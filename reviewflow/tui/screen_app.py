@@ -41,6 +41,7 @@ from reviewflow.tui.widgets.record_panel import RecordPanel
 from reviewflow.tui.widgets.text_screen import TextScreen
 
 if TYPE_CHECKING:  # numpy and scipy load only when the relevance order is asked for
+    from reviewflow.screening.listing import ListFilter
     from reviewflow.screening.prioritise import Ranking, RelevanceOrder
 
 DECISION_STYLE = {"include": "bold green", "exclude": "bold red", "maybe": "bold yellow"}
@@ -118,6 +119,7 @@ class ScreeningScreen(Screen[None]):
         Binding("g", "jump", "Go to", show=False),
         Binding("slash", "search", "Search", key_display="/", show=False),
         Binding("o", "toggle_order", "Order", show=False),
+        Binding("L", "record_list", "List", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("c", "criteria", "Criteria", show=False),
         Binding("q", "close", "Quit"),
@@ -141,6 +143,11 @@ class ScreeningScreen(Screen[None]):
             "order: most relevant first (learnt from your decisions) / import order",
             "toggle_order",
         ),
+        (
+            "L",
+            "the list of records: filter, sort, open one; decide the undecided in bulk",
+            "record_list",
+        ),  # fmt: skip
         ("↑ ↓ PgUp PgDn", "scroll the abstract", ""),
         ("c", "the question and eligibility criteria (c again closes)", "criteria"),
         ("?", "this help", "help"),
@@ -154,7 +161,8 @@ class ScreeningScreen(Screen[None]):
         self.queue_lock = threading.Lock()  # the queue's cache is used from one worker at a time
         self.shown: Shown | None = None
         self.saving = False
-        self.history: list[int] = []  # records I changed in this session, for undo
+        # records I changed in this session, for undo; a tuple is a bulk decision's batch
+        self.history: list[int | tuple[int, ...]] = []
         self.saved: list[core.Change] = []  # every change committed in this session
         self.rendered_at = 0.0
         self.order = setup.order if setup.stage == flow.TITLE_ABSTRACT else "import"
@@ -163,6 +171,7 @@ class ScreeningScreen(Screen[None]):
         self.ranking_busy = self.rank_again = False
         self.jump_to_top = True  # the first order (at start, after `o`) shows its top record
         self._footer_state: tuple[bool | None, ...] = ()
+        self.list_filter: ListFilter | None = None  # the record list's, kept between visits
         self.title = f"reviewflow · {setup.review_title}" if setup.review_title else "reviewflow"
         self.sub_title = f"{setup.reviewer} · {STAGE_NAMES[setup.stage]}"
 
@@ -564,7 +573,11 @@ class ScreeningScreen(Screen[None]):
             return
         self.saving = True
         if self.history:
-            self.change_other("undo", self.history.pop(), current[1])
+            last = self.history.pop()
+            if isinstance(last, tuple):
+                self.from_list(list(last), position=current[1])
+            else:
+                self.change_other("undo", last, current[1])
         else:  # e.g. after a restart: my last change at this stage, wherever it is
             self.change_other("undo-last", current[0], current[1])
 
@@ -672,6 +685,63 @@ class ScreeningScreen(Screen[None]):
                 self.load(record_id=record_id)
 
         self.app.push_screen(SearchPrompt(search), go)
+
+    def action_record_list(self) -> None:
+        from reviewflow.tui.record_list import ListResult, RecordListScreen
+
+        if self.saving:
+            return
+        s, ranking = self.setup, self.ranking if self.order == "relevance" else None
+        refusal = "" if self.order != "relevance" else (
+            "no bulk decisions in the relevance order: the stopping rule reads your decisions "
+            "in the order made (o switches to import order)"
+        )  # fmt: skip
+
+        def back(result: ListResult | None) -> None:
+            if result is None:
+                return
+            self.list_filter = result.filter
+            self.history.extend(result.batches)
+            if result.changes:
+                self.saving = True
+                position = self.shown.position if self.shown else None
+                self.from_list([], result.changes, result.open_id, position)
+            elif result.open_id is not None:
+                self.load(record_id=result.open_id)
+
+        order = ranking.order if ranking else None
+        at = self.shown.view.record_id if self.shown and self.shown.view else None
+        self.app.push_screen(RecordListScreen(s.store, s.reviewer, s.stage, s.rules, order,
+                                              refusal, self.list_filter, at), back)  # fmt: skip
+
+    @work(thread=True, exit_on_error=False, group="save")
+    def from_list(
+        self,
+        undo: list[int],
+        changes: list[core.Change] | None = None,
+        record_id: int | None = None,
+        position: int | None = None,
+    ) -> None:
+        """After the record list: take in the changes it made, or undo a batch of it (``u``),
+        then show the record opened (or the current one again)."""
+        from reviewflow.screening.listing import undo_bulk
+
+        s = self.setup
+        info = ""
+        if undo:
+            changes = undo_bulk(s.store, s.reviewer, s.stage, undo)
+            info = f"bulk decision undone on {len(changes):,} records"
+        with self.queue_lock:
+            q = self._queue()
+            for change in changes or []:
+                q.apply(change)
+            q.refresh()
+            current = self.shown.view.record_id if self.shown and self.shown.view else None
+            at = q.position_of(record_id or current or -1)
+            shown = self._shown(q, at if at is not None else position)
+        if changes and self.order == "relevance":
+            self.app.call_from_thread(self.start_ranking)
+        self.post_message(RecordLoaded(shown, info))
 
     def action_help(self) -> None:
         rows = [
