@@ -151,21 +151,28 @@ async def test_title_abstract_screening_has_no_pdf_key(
     assert launches.calls == []
 
 
-async def test_extraction_opens_the_studys_pdf_with_ctrl_o(
-    sqlite_workspace: Workspace, tmp_path: Path, launches: Launches
-) -> None:
-    from reviewflow.extraction.forms import find_form
+def studies_first_with_pdf(ws: Workspace, tmp_path: Path) -> tuple[Store, int, int]:
+    """A screened review's studies; the first study's report has a PDF, the second's none."""
     from reviewflow.extraction.studies import list_studies, sync_studies
-    from reviewflow.tui.extract_app import ExtractApp, StudyScreen
     from tests.extraction.helpers import build_screened_review
 
-    ws = sqlite_workspace
     store = open_store(ws.database_url())
     build_screened_review(store)
     sync_studies(store, 2)
     studies = list_studies(store, 2)
-    first = studies[0].reports[0].record_id
+    first, other = (st.reports[0].record_id for st in studies[:2])
     ft.attach(store, ws.root, "reviewer1", [write_pdf(tmp_path / "a.pdf", "x")], record_id=first)
+    return store, first, other
+
+
+async def test_extraction_opens_the_studys_pdf_with_ctrl_o(
+    sqlite_workspace: Workspace, tmp_path: Path, launches: Launches
+) -> None:
+    from reviewflow.extraction.forms import find_form
+    from reviewflow.tui.extract_app import ExtractApp, StudyScreen
+
+    ws = sqlite_workspace
+    store, first, other = studies_first_with_pdf(ws, tmp_path)
     app = ExtractApp(store, find_form(ws.forms_dir), reviewer="reviewer1", review_dir=ws.root)
     async with app.run_test(size=(140, 50)) as pilot:
         await app.workers.wait_for_complete()
@@ -185,7 +192,6 @@ async def test_extraction_opens_the_studys_pdf_with_ctrl_o(
         await pilot.pause()
         await pilot.press("ctrl+o")
         await pilot.pause()
-        other = studies[1].reports[0].record_id
         assert said(app)[-1].startswith(f"no PDF attached to record {other}:")  # type: ignore[arg-type]
         assert len(launches.calls) == 1
     store.dispose()
@@ -194,17 +200,10 @@ async def test_extraction_opens_the_studys_pdf_with_ctrl_o(
 async def test_risk_of_bias_opens_the_studys_pdf_with_p(
     sqlite_workspace: Workspace, tmp_path: Path, launches: Launches
 ) -> None:
-    from reviewflow.extraction.studies import list_studies, sync_studies
     from reviewflow.tui.rob_app import RobApp, RobStudyScreen
-    from tests.extraction.helpers import build_screened_review
 
     ws = sqlite_workspace
-    store = open_store(ws.database_url())
-    build_screened_review(store)
-    sync_studies(store, 2)
-    studies = list_studies(store, 2)
-    first = studies[0].reports[0].record_id
-    ft.attach(store, ws.root, "reviewer1", [write_pdf(tmp_path / "a.pdf", "x")], record_id=first)
+    store, first, other = studies_first_with_pdf(ws, tmp_path)
     app = RobApp(store, "reviewer1", review_dir=ws.root)
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.pause()
@@ -221,7 +220,6 @@ async def test_risk_of_bias_opens_the_studys_pdf_with_p(
         assert "PDF attached" not in str(app.screen.query_one("#rob-report-text").render())
         await pilot.press("p")
         await pilot.pause()
-        other = studies[1].reports[0].record_id
         assert said(app)[-1].startswith(f"no PDF attached to record {other}:")  # type: ignore[arg-type]
         assert len(launches.calls) == 1
     store.dispose()
