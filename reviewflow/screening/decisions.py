@@ -223,7 +223,8 @@ def _not_retrieved(session: Session, record_id: int) -> set[int]:
     return {record_id} if row is not None and row.status == "not_retrieved" else set()
 
 
-def _check_decision(stage: str, decision: str, reason: str, rules: ScreeningRules) -> str:
+def check_decision(stage: str, decision: str, reason: str, rules: ScreeningRules) -> str:
+    """The reason to store with ``decision`` (refused if it does not fit the stage's rules)."""
     if decision not in DECISIONS:
         raise InputError(f"unknown decision {decision!r}: use one of {', '.join(DECISIONS)}")
     if decision != "exclude":
@@ -253,7 +254,7 @@ def decide(
     require_self(store, reviewer, "screening")
     rules = rules or ScreeningRules()
     check_stage(stage)
-    reason = _check_decision(stage, decision, reason, rules)
+    reason = check_decision(stage, decision, reason, rules)
     for attempt in (1, 2):  # the same reviewer in two windows may race to insert the row
         try:
             with store.write() as s:
@@ -298,11 +299,6 @@ def draft(session: Session, reviewer: str, record_id: int, stage: str) -> tuple[
     if not latest:
         return "", []
     return str(latest.get("note", "")), [str(x) for x in latest.get("labels", [])]
-
-
-def draft_note(session: Session, reviewer: str, record_id: int, stage: str) -> str:
-    """The note ``reviewer`` wrote on a record they have not decided (or ``""``)."""
-    return draft(session, reviewer, record_id, stage)[0]
 
 
 def _save_draft(

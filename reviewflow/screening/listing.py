@@ -26,7 +26,6 @@ from reviewflow.screening import flow
 from reviewflow.screening.queue import ScreeningQueue, matching
 from reviewflow.store.engine import Store
 from reviewflow.store.models import (
-    DECISIONS,
     Decision,
     DuplicateLink,
     FulltextRetrieval,
@@ -235,15 +234,7 @@ def decide_undecided(
     ``progress(done, of)`` is called every 50 records."""
     rules = rules or core.ScreeningRules()
     q = ScreeningQueue(store, reviewer, stage, rules)  # require_self, and the queue's records
-    if decision not in DECISIONS:
-        raise InputError(f"unknown decision {decision!r}: use one of {', '.join(DECISIONS)}")
-    if decision != "exclude":
-        reason = ""
-    elif stage == flow.FULL_TEXT:
-        reason = core.check_fulltext_reason(reason, rules)  # review.toml's, or "Other: …"
-    elif reason and reason not in rules.title_abstract_reasons:
-        raise InputError(f"exclusion reason {reason!r} is not in review.toml's "
-                         "[screening] title_abstract_exclusion_reasons")  # fmt: skip
+    reason = core.check_decision(stage, decision, reason, rules)  # once for the batch
     wanted = list(dict.fromkeys(record_ids))
     with store.read() as s:
 

@@ -156,7 +156,9 @@ class ScreeningQueue:
         self._length = None if order is None else len(order)
 
     # -- SQL pieces --------------------------------------------------------------------------
-    def _member(self) -> ColumnElement[bool]:
+    def member_condition(self) -> ColumnElement[bool]:
+        """The SQL condition on ``record.id`` for the records of this queue (the record list
+        filters the same records)."""
         if self.stage == flow.TITLE_ABSTRACT:
             return flow.in_title_abstract()
         return id_in(col(Record.id), self._sought, sqlite=self.store.is_sqlite)
@@ -164,12 +166,12 @@ class ScreeningQueue:
     def _assessed(self) -> ColumnElement[bool]:
         """Members that need a decision (at full text: not marked not retrieved)."""
         if self.stage == flow.TITLE_ABSTRACT:
-            return self._member()
+            return self.member_condition()
         missing = select(FulltextRetrieval.id).where(
             col(FulltextRetrieval.record_id) == col(Record.id),
             FulltextRetrieval.status == "not_retrieved",
         )
-        return and_(self._member(), ~missing.exists())
+        return and_(self.member_condition(), ~missing.exists())
 
     def _own(self) -> ColumnElement[bool]:
         return and_(
@@ -205,7 +207,9 @@ class ScreeningQueue:
                     n = self._records_below(s, None) - self._left_out_below(s, None)
                 else:
                     n = int(
-                        s.scalar(select(func.count()).select_from(Record).where(self._member()))
+                        s.scalar(
+                            select(func.count()).select_from(Record).where(self.member_condition())
+                        )
                         or 0
                     )
             self._length = n
@@ -267,7 +271,7 @@ class ScreeningQueue:
         query = (
             select(Record.id, Decision.decision)
             .outerjoin(Decision, self._mine())
-            .where(self._member())
+            .where(self.member_condition())
             .order_by(col(Record.id))
             .limit(self.page_size)
         )
@@ -301,7 +305,9 @@ class ScreeningQueue:
         if self._order is not None:
             return self._order_at.get(record_id)
         with self.store.read() as s:
-            member = s.scalar(select(Record.id).where(Record.id == record_id, self._member()))
+            member = s.scalar(
+                select(Record.id).where(Record.id == record_id, self.member_condition())
+            )
             if member is None:
                 return None
             if self.stage == flow.TITLE_ABSTRACT:
@@ -309,7 +315,7 @@ class ScreeningQueue:
             before = s.scalar(
                 select(func.count())
                 .select_from(Record)
-                .where(self._member(), col(Record.id) < record_id)
+                .where(self.member_condition(), col(Record.id) < record_id)
             )
         return int(before or 0)
 
@@ -380,11 +386,6 @@ class ScreeningQueue:
     def record(self, record_id: int) -> RecordView:
         return record_view(self.store, record_id, self.stage, self.reviewer_id)
 
-    def member_condition(self) -> ColumnElement[bool]:
-        """The SQL condition on ``record.id`` for the records of this queue (the record list
-        filters the same records)."""
-        return self._member()
-
     def search(self, text: str, limit: int = 100) -> list[SearchHit]:
         """The first ``limit`` records of the queue that match ``text`` (see :func:`matching`)."""
         found = matching(text)
@@ -393,7 +394,7 @@ class ScreeningQueue:
         with self.store.read() as s:
             rows = s.execute(
                 select(Record.id, Record.title, Record.year, Record.pmid)
-                .where(self._member(), found)
+                .where(self.member_condition(), found)
                 .order_by(col(Record.id))
                 .limit(limit)
             ).all()
@@ -405,7 +406,7 @@ class ScreeningQueue:
         if found is None:
             return 0
         with self.store.read() as s:
-            query = select(func.count()).select_from(Record).where(self._member(), found)
+            query = select(func.count()).select_from(Record).where(self.member_condition(), found)
             return int(s.scalar(query) or 0)
 
 
